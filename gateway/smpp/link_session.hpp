@@ -1,0 +1,113 @@
+// link_session: runs one link_fsm over a TCP (optionally TLS) connection on the network thread.
+//
+// The FSM decides; this class only executes its actions:
+//
+//   action::connect  -> resolve + connect (+ TLS handshake), then fsm.on_connected
+//   bytes to write   -> appended to the connection's write buffer; one writer coroutine per
+//                       connection sends everything buffered in one write (many PDUs per syscall)
+//   reader coroutine -> framer -> fsm.on_frame for every whole PDU in what one read returned
+//   deadline timer   -> fsm.on_timer at fsm.next_deadline()
+//   action::close    -> flush what is buffered (bounded by close_flush_timeout), then close
+//   action::completed-> the owner's completion handler, posted (never called inline)
+//   action::inbound  -> the inbound handler, whose status is sent back as the response
+//
+// Each connection has a generation number; callbacks from a connection the FSM already closed
+// are ignored, so a late read error never tears down its successor.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "gateway/smpp/codec.hpp"
+#include "gateway/smpp/link_fsm.hpp"
+
+namespace ussdpay::smpp {
+
+namespace asio = boost::asio;
+
+/// Where the SMSC is and how to reach it.
+struct endpoint_config {
+  std::string host = "127.0.0.1";  ///< SMSC host name or address
+  std::uint16_t port = 2775;       ///< SMSC port
+  bool tls = false;                ///< wrap the TCP connection in TLS (OpenSSL)
+  std::string tls_ca_file;         ///< CA bundle to verify the SMSC; empty = system default
+  bool tls_verify = true;          ///< verify the SMSC certificate and host name
+  milliseconds close_flush_timeout{1000};  ///< on close, time allowed to flush pending bytes
+};
+
+class link_session {
+ public:
+  using completion = asio::any_completion_handler<void(submit_result)>;
+  /// Called for every deliver_sm/data_sm; returns the command_status to answer with.
+  using inbound_handler = std::function<std::uint32_t(const pdu&)>;
+  using state_observer = std::function<void(link_state from, link_state to, const std::string&)>;
+
+  link_session(asio::any_io_executor ex, endpoint_config ep, link_config cfg, std::string name,
+               inbound_handler on_inbound, state_observer on_state = {});
+  ~link_session();
+  link_session(const link_session&) = delete;
+  link_session& operator=(const link_session&) = delete;
+
+  void start();
+  /// Graceful: drain the window, unbind, close. `done` (optional) runs when stopped.
+  void stop(std::function<void()> done = {});
+
+  /// Sends a submit_sm/data_sm; the handler gets exactly one result.
+  void submit(pdu request, completion handler);
+
+  template <class Token>
+  auto async_submit(pdu request, Token&& token) {
+    return asio::async_initiate<Token, void(submit_result)>(
+        [this](auto handler, pdu r) { submit(std::move(r), completion(std::move(handler))); },
+        token, std::move(request));
+  }
+
+  link_state state() const { return fsm_.state(); }
+  bool can_transmit() const { return fsm_.can_transmit(); }
+  std::size_t load() const { return fsm_.in_flight() + fsm_.queued(); }
+  const link_stats& stats() const { return fsm_.stats(); }
+  const std::string& name() const { return name_; }
+
+ private:
+  struct connection;
+  void pump();
+  void arm_timer();
+  void start_connect();
+  void close_connection(const std::string& reason);
+  asio::awaitable<void> connect_op(std::shared_ptr<connection> c);
+  asio::awaitable<void> reader(std::shared_ptr<connection> c);
+  asio::awaitable<void> writer(std::shared_ptr<connection> c);
+  asio::awaitable<void> timer_loop();
+
+  asio::any_io_executor ex_;
+  endpoint_config ep_;
+  std::string name_;
+  inbound_handler on_inbound_;
+  state_observer on_state_;
+  link_fsm fsm_;
+  std::unique_ptr<asio::ssl::context> tls_ctx_;
+  std::shared_ptr<connection> conn_;
+  std::uint64_t generation_ = 0;
+  asio::steady_timer timer_;
+  clock::time_point armed_for_ = clock::time_point::max();
+  std::unordered_map<request_id, completion> pending_;
+  request_id next_id_ = 1;
+  bool in_pump_ = false;
+  bool pump_again_ = false;
+  std::function<void()> on_stopped_;
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace ussdpay::smpp
