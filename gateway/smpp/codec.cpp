@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -410,21 +411,19 @@ decode_result decode(std::span<const std::uint8_t> f, const codec_limits& limits
   if (specs.empty()) return p;  // header-only PDUs; a stray body is ignored
 
   // An error response carries no information beyond its header; accept any body (some SMSCs
-  // send a message_id with an error status, funbox/smppex#6).
-  const bool lenient_body = is_response(id) && h->command_status != status::ok;
+  // send a message_id with an error status, funbox/smppex#6) and ignore it, as encode() writes
+  // none: keeping a body that parsed would make decode(encode(p)) != p.
+  if (is_response(id) && h->command_status != status::ok)
+    return pdu{id, h->command_status, h->sequence_number, p.make_response().body};
 
   auto scanned = scan_layout(f, id);
-  if (auto* e = std::get_if<scan_error>(&scanned)) {
-    if (lenient_body) return pdu{id, h->command_status, h->sequence_number, p.make_response().body};
+  if (auto* e = std::get_if<scan_error>(&scanned))
     return decode_error{*h, e->status, std::move(e->reason)};
-  }
   const layout& l = std::get<layout>(scanned);
   tlv_list tlvs;
   if (l.body_present) {
-    if (auto e = scan_tlvs(f, l.mandatory_end, limits.max_tlvs, tlvs)) {
-      if (lenient_body) tlvs.clear();
-      else return decode_error{*h, e->status, std::move(e->reason)};
-    }
+    if (auto e = scan_tlvs(f, l.mandatory_end, limits.max_tlvs, tlvs))
+      return decode_error{*h, e->status, std::move(e->reason)};
   }
 
   single_thread_guard guard;
@@ -470,10 +469,7 @@ decode_result decode(std::span<const std::uint8_t> f, const codec_limits& limits
     case command::data_sm_resp: ok = decode_message_id<data_sm_resp_t>(id, l, sc, p.body, err); break;
     default: break;
   }
-  if (!ok) {
-    if (lenient_body) return pdu{id, h->command_status, h->sequence_number, p.make_response().body};
-    return decode_error{*h, status::system_error, "libsmpp34: " + err};
-  }
+  if (!ok) return decode_error{*h, status::system_error, "libsmpp34: " + err};
   std::visit(
       [&](auto& b) {
         if constexpr (requires { b.tlvs; }) b.tlvs = std::move(tlvs);
@@ -598,10 +594,41 @@ std::optional<std::string> pack_message_id(std::uint32_t id, const message_id_bo
   return lib_pack(id, ls, sc);
 }
 
+template <class T, std::size_t I = 0>
+constexpr std::size_t body_index() {
+  if constexpr (std::is_same_v<std::variant_alternative_t<I, body>, T>) return I;
+  else return body_index<T, I + 1>();
+}
+
+// Whether b is the body type of command id (empty_body for header-only and unknown commands).
+// An error response is header-only on the wire, so it may also be given an empty_body.
+bool body_fits(std::uint32_t id, std::uint32_t command_status, const body& b) {
+  std::size_t want = body_index<empty_body>();
+  switch (static_cast<command>(id)) {
+    case command::bind_receiver:
+    case command::bind_transmitter:
+    case command::bind_transceiver: want = body_index<bind_body>(); break;
+    case command::bind_receiver_resp:
+    case command::bind_transmitter_resp:
+    case command::bind_transceiver_resp: want = body_index<bind_resp_body>(); break;
+    case command::submit_sm:
+    case command::deliver_sm: want = body_index<sm_body>(); break;
+    case command::data_sm: want = body_index<data_sm_body>(); break;
+    case command::submit_sm_resp:
+    case command::deliver_sm_resp:
+    case command::data_sm_resp: want = body_index<message_id_body>(); break;
+    default: break;
+  }
+  return b.index() == want || (std::holds_alternative<empty_body>(b) && is_response(id) &&
+                               command_status != status::ok);
+}
+
 }  // namespace
 
 std::optional<std::string> encode(const pdu& p, std::string& out) {
   const std::uint32_t id = p.command_id;
+  if (!body_fits(id, p.command_status, p.body))
+    return fmt::format("{} with the wrong body", command_name(id));
   const tlv_list* tlvs = nullptr;
   std::visit(
       [&](const auto& b) {
@@ -754,6 +781,7 @@ std::span<std::uint8_t> framer::prepare(std::size_t min_space) {
 void framer::commit(std::size_t n) { end_ += n; }
 
 void framer::feed(std::span<const std::uint8_t> bytes) {
+  if (bytes.empty()) return;  // memcpy from/to a null pointer is undefined even for 0 bytes
   auto dst = prepare(bytes.size());
   std::memcpy(dst.data(), bytes.data(), bytes.size());
   commit(bytes.size());

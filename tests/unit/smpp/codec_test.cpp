@@ -12,8 +12,8 @@
 #include <variant>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include "gateway/smpp/pdu.hpp"
 
@@ -24,7 +24,7 @@ namespace {
 
 std::string to_hex(std::string_view bytes) {
   std::string s;
-  for (unsigned char c : bytes) s += fmt::format("{:02x}", c);
+  for (char c : bytes) s += fmt::format("{:02x}", static_cast<unsigned char>(c));
   return s;
 }
 
@@ -34,10 +34,14 @@ std::string from_hex(std::string_view hex) {
   int hi = -1;
   for (char c : hex) {
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else continue;
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else
+      continue;
     if (hi < 0) {
       hi = v;
     } else {
@@ -56,7 +60,9 @@ struct wire {
     b.push_back(static_cast<char>(v));
     return *this;
   }
-  wire& u16(std::uint16_t v) { return u8(static_cast<std::uint8_t>(v >> 8)).u8(v & 0xFF); }
+  wire& u16(std::uint16_t v) {
+    return u8(static_cast<std::uint8_t>(v >> 8)).u8(static_cast<std::uint8_t>(v & 0xFF));
+  }
   wire& u32(std::uint32_t v) {
     return u16(static_cast<std::uint16_t>(v >> 16)).u16(static_cast<std::uint16_t>(v & 0xFFFF));
   }
@@ -72,7 +78,8 @@ struct wire {
 };
 
 void put32(std::string& s, std::size_t at, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) s[at + static_cast<std::size_t>(i)] = static_cast<char>(v >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    s[at + static_cast<std::size_t>(i)] = static_cast<char>(v >> (24 - 8 * i));
 }
 
 // A whole frame: header (command_length computed) + body.
@@ -244,19 +251,22 @@ TEST_CASE("every supported PDU kind survives encode -> decode unchanged", "[code
   for (command c : {command::bind_transmitter, command::bind_receiver, command::bind_transceiver})
     pdus.push_back(smpp::make_bind(c, 1, sample_bind()));
   // Longest strings SMPP allows in a bind.
-  pdus.push_back(smpp::make_bind(
-      command::bind_transceiver, 2,
-      {std::string(15, 's'), std::string(8, 'p'), std::string(12, 't'), 0x34,
-       {2, 9, std::string(40, 'a')}}));
+  pdus.push_back(smpp::make_bind(command::bind_transceiver, 2,
+                                 {std::string(15, 's'),
+                                  std::string(8, 'p'),
+                                  std::string(12, 't'),
+                                  0x34,
+                                  {2, 9, std::string(40, 'a')}}));
   for (command c : {command::bind_transmitter_resp, command::bind_receiver_resp,
                     command::bind_transceiver_resp}) {
     pdus.push_back(pdu_of(c, 3, smpp::bind_resp_body{"SMSC", {}}));
     pdus.push_back(pdu_of(
-        c, 4, smpp::bind_resp_body{"SMSC", {smpp::tlv::u8(smpp::tag::sc_interface_version, 0x34)}}));
+        c, 4,
+        smpp::bind_resp_body{"SMSC", {smpp::tlv::u8(smpp::tag::sc_interface_version, 0x34)}}));
     pdus.push_back(pdu_of(c, 5, smpp::bind_resp_body{"", {}}));
   }
-  for (command c : {command::unbind, command::unbind_resp, command::enquire_link,
-                    command::enquire_link_resp})
+  for (command c :
+       {command::unbind, command::unbind_resp, command::enquire_link, command::enquire_link_resp})
     pdus.push_back(smpp::make_empty(c, 0x7FFFFFFF));
   pdus.push_back(smpp::make_empty(command::generic_nack, 6, smpp::status::invalid_command_id));
   pdus.push_back(smpp::make_submit(7, sample_submit_body()));
@@ -270,12 +280,13 @@ TEST_CASE("every supported PDU kind survives encode -> decode unchanged", "[code
   }
   pdus.push_back(smpp::make_deliver(10, sample_deliver_body()));
   pdus.push_back(pdu_of(command::data_sm, 11, sample_data_sm_body()));
-  for (command c : {command::submit_sm_resp, command::deliver_sm_resp, command::data_sm_resp})
+  for (command c : {command::submit_sm_resp, command::data_sm_resp})
     pdus.push_back(pdu_of(c, 12, smpp::message_id_body{"0A000000A3D323A1", {}}));
+  // deliver_sm_resp's message_id is unused (SMPP 3.4 section 4.6.2): always empty.
   pdus.push_back(pdu_of(command::deliver_sm_resp, 13, smpp::message_id_body{}));
-  pdus.push_back(pdu_of(command::data_sm_resp, 14,
-                        smpp::message_id_body{
-                            std::string(64, 'm'),
+  pdus.push_back(pdu_of(
+      command::data_sm_resp, 14,
+      smpp::message_id_body{std::string(64, 'm'),
                             {smpp::tlv::octets(smpp::tag::network_error_code, "\x03\x00\x01"),
                              smpp::tlv::octets(0x4000, "x")}}));
   // Error responses are header-only on the wire.
@@ -358,7 +369,7 @@ TEST_CASE("deliver_sm with its_session_info matches hand-written wire bytes",
   const std::string expected = from_hex(
       "00000044 00000005 00000000 00000007"
       "55535344 00 | 01 01 323534373030303030303030 00 | 00 00 313233 00 |"
-      "00 00 00 00 00 00 00 00 00 | 05 2a3132332 3"
+      "00 00 00 00 00 00 00 00 00 | 05 2a31323323"
       "0501 0001 01"
       "1383 0002 0a04");
   CHECK(to_hex(must_encode(p)) == to_hex(expected));
@@ -437,14 +448,36 @@ TEST_CASE("gateways.md 7.3: bodyless OK submit_sm_resp is accepted", "[codec][ve
 }
 
 TEST_CASE("gateways.md 7.8: error response with a body is accepted", "[codec][vectors]") {
-  const smpp::pdu p =
-      must_decode(from_hex("00000021 80000004 0000000B 00000002 30413030303030304133443332334131 00"));
+  const smpp::pdu p = must_decode(
+      from_hex("00000021 80000004 0000000B 00000002 30413030303030304133443332334131 00"));
   CHECK(p.command_id == static_cast<std::uint32_t>(command::submit_sm_resp));
   CHECK(p.command_status == 0x0B);
   CHECK(p.sequence_number == 2);
-  CHECK(std::holds_alternative<smpp::message_id_body>(p.body));
-  // Whatever is kept of the body must survive a round trip.
+  REQUIRE(std::holds_alternative<smpp::message_id_body>(p.body));
+  // The body of an error response is ignored, as encode() writes none ...
+  CHECK(std::get<smpp::message_id_body>(p.body) == smpp::message_id_body{});
+  // ... so the decoded value survives a round trip.
   CHECK(must_decode(must_encode(p)) == p);
+}
+
+TEST_CASE("error responses are header-only on the wire", "[codec][encode]") {
+  SECTION("with the response's own body type") {
+    const smpp::pdu p = smpp::make_submit(5, sample_submit_body()).make_response(0x45);
+    const std::string bytes = must_encode(p);
+    CHECK(to_hex(bytes) == "00000010800000040000004500000005");
+    CHECK(must_decode(bytes) == p);
+  }
+  SECTION("with an empty_body, as make_empty builds it for a rejected request") {
+    const smpp::pdu p = smpp::make_empty(command::data_sm_resp, 6, smpp::status::system_error);
+    const std::string bytes = must_encode(p);
+    CHECK(to_hex(bytes) == "00000010800001030000000800000006");
+    CHECK(must_decode(bytes) ==
+          smpp::pdu{p.command_id, p.command_status, p.sequence_number, smpp::message_id_body{}});
+  }
+  SECTION("but an OK response needs its body") {
+    must_not_encode(smpp::make_empty(command::submit_sm_resp, 7));
+    must_not_encode(smpp::make_empty(command::bind_receiver_resp, 7));
+  }
 }
 
 TEST_CASE("gateways.md 7.7: vendor command_status is accepted", "[codec][vectors]") {
@@ -456,8 +489,9 @@ TEST_CASE("gateways.md 7.7: vendor command_status is accepted", "[codec][vectors
 }
 
 TEST_CASE("gateways.md 7.6: TLV of unexpected length is kept raw", "[codec][vectors][tlv]") {
-  const std::string v = frame(command::deliver_sm, 0, 5,
-                              ussd_deliver_mandatory() + from_hex("0501 0001 01 1383 0004 0A03 0000"));
+  const std::string v =
+      frame(command::deliver_sm, 0, 5,
+            ussd_deliver_mandatory() + from_hex("0501 0001 01 1383 0004 0A03 0000"));
   const smpp::pdu p = must_decode(v);
   const auto& tlvs = std::get<smpp::sm_body>(p.body).tlvs;
   REQUIRE(tlvs.size() == 2);
@@ -523,9 +557,8 @@ TEST_CASE("gateways.md 7.7: values libsmpp34 rejects are preserved", "[codec][ve
 
 TEST_CASE("every truncation of a submit_sm or deliver_sm is rejected or decoded, never crashes",
           "[codec][malformed]") {
-  for (const smpp::pdu& original :
-       {smpp::make_submit(0x1234, sample_submit_body()),
-        smpp::make_deliver(0x1234, sample_deliver_body())}) {
+  for (const smpp::pdu& original : {smpp::make_submit(0x1234, sample_submit_body()),
+                                    smpp::make_deliver(0x1234, sample_deliver_body())}) {
     CAPTURE(original);
     const std::string full = must_encode(original);
     const auto& tlvs = std::get<smpp::sm_body>(original.body).tlvs;
@@ -583,9 +616,9 @@ TEST_CASE("command_length must match the frame and the limits", "[codec][malform
     CHECK(e.hdr.sequence_number == 3);
   }
   SECTION("command_length larger or smaller than the frame") {
-    for (std::uint32_t len : {static_cast<std::uint32_t>(good.size() + 1),
-                              static_cast<std::uint32_t>(good.size() - 1), 0u, 8u, 15u,
-                              0xFFFFFFFFu}) {
+    for (std::uint32_t len :
+         {static_cast<std::uint32_t>(good.size() + 1), static_cast<std::uint32_t>(good.size() - 1),
+          0u, 8u, 15u, 0xFFFFFFFFu}) {
       CAPTURE(len);
       std::string f = good;
       put32(f, 0, len);
@@ -686,8 +719,8 @@ TEST_CASE("over-long strings give the field's own status", "[codec][malformed]")
        frame(command::bind_transceiver, 0, 1, bind("id", "pw", std::string(13, 't'), "")), 0x53},
       {"address_range",
        frame(command::bind_transceiver, 0, 1, bind("id", "pw", "", std::string(41, 'a'))), 0x0A},
-      {"bind_resp system_id", frame(command::bind_transceiver_resp, 0, 1, wire{}.cstr(std::string(16, 's')).b),
-       0x0F},
+      {"bind_resp system_id",
+       frame(command::bind_transceiver_resp, 0, 1, wire{}.cstr(std::string(16, 's')).b), 0x0F},
       {"data_sm source_addr", frame(command::data_sm, 0, 1, data_sm(s21, "2")), 0x0A},
       {"data_sm destination_addr", frame(command::data_sm, 0, 1, data_sm("1", s65)), 0x0B},
       {"message_id", frame(command::submit_sm_resp, 0, 1, wire{}.cstr(s65).b), 0x0C},
@@ -699,14 +732,15 @@ TEST_CASE("over-long strings give the field's own status", "[codec][malformed]")
     CHECK(e.hdr.sequence_number == 1);
   }
   // One byte shorter is fine in every place.
-  CHECK(std::get<smpp::bind_body>(
-            must_decode(frame(command::bind_transmitter, 0, 1,
-                              bind(std::string(15, 's'), std::string(8, 'p'),
-                                   std::string(12, 't'), std::string(40, 'a'))))
-                .body)
-            .system_id == std::string(15, 's'));
+  CHECK(
+      std::get<smpp::bind_body>(must_decode(frame(command::bind_transmitter, 0, 1,
+                                                  bind(std::string(15, 's'), std::string(8, 'p'),
+                                                       std::string(12, 't'), std::string(40, 'a'))))
+                                    .body)
+          .system_id == std::string(15, 's'));
   CHECK(std::get<smpp::data_sm_body>(
-            must_decode(frame(command::data_sm, 0, 1, data_sm(std::string(20, '1'), std::string(64, 'm'))))
+            must_decode(
+                frame(command::data_sm, 0, 1, data_sm(std::string(20, '1'), std::string(64, 'm'))))
                 .body)
             .destination.addr == std::string(64, 'm'));
 }
@@ -735,8 +769,8 @@ TEST_CASE("broken TLV area is ESME_RINVOPTPARSTREAM", "[codec][malformed][tlv]")
     CHECK(tlvs[0] == smpp::tlv{smpp::tag::its_reply_type, ""});
   }
   SECTION("a broken TLV area in an error response is ignored") {
-    const smpp::pdu p = must_decode(
-        frame(command::data_sm_resp, smpp::status::system_error, 2, wire{}.cstr("id").hex("0423 0003 03").b));
+    const smpp::pdu p = must_decode(frame(command::data_sm_resp, smpp::status::system_error, 2,
+                                          wire{}.cstr("id").hex("0423 0003 03").b));
     CHECK(p.command_status == smpp::status::system_error);
     CHECK(std::holds_alternative<smpp::message_id_body>(p.body));
     CHECK(must_decode(must_encode(p)) == p);
@@ -744,9 +778,9 @@ TEST_CASE("broken TLV area is ESME_RINVOPTPARSTREAM", "[codec][malformed][tlv]")
 }
 
 TEST_CASE("unknown command ids are ESME_RINVCMDID with the header kept", "[codec][malformed]") {
-  for (std::uint32_t id : {0x00000003u /* query_sm */, 0x00000007u /* replace_sm */,
-                           0x00000021u /* submit_multi */, 0x00000102u /* alert_notification */,
-                           0x80000021u, 0x12345678u, 0x00000000u, 0xFFFFFFFFu}) {
+  for (std::uint32_t id :
+       {0x00000003u /* query_sm */, 0x00000007u /* replace_sm */, 0x00000021u /* submit_multi */,
+        0x00000102u /* alert_notification */, 0x80000021u, 0x12345678u, 0x00000000u, 0xFFFFFFFFu}) {
     CAPTURE(id);
     std::string f = wire{}.u32(20).u32(id).u32(0).u32(77).hex("01020304").b;
     const auto e = must_fail(f);
@@ -784,7 +818,8 @@ TEST_CASE("encode refuses what SMPP cannot carry and leaves out unchanged", "[co
     smpp::bind_body b = sample_bind();
     b.system_id = std::string(16, 's');
     must_not_encode(smpp::make_bind(command::bind_transmitter, 1, b));
-    must_not_encode(pdu_of(command::bind_transmitter_resp, 1, smpp::bind_resp_body{b.system_id, {}}));
+    must_not_encode(
+        pdu_of(command::bind_transmitter_resp, 1, smpp::bind_resp_body{b.system_id, {}}));
   }
   SECTION("password of 9, system_type of 13, address_range of 41 characters") {
     smpp::bind_body b = sample_bind();
@@ -832,8 +867,12 @@ TEST_CASE("encode refuses what SMPP cannot carry and leaves out unchanged", "[co
     b.validity_period = std::string(17, '0');
     must_not_encode(smpp::make_submit(1, b));
   }
+  SECTION("a message_id in deliver_sm_resp (unused, libsmpp34 holds none)") {
+    must_not_encode(pdu_of(command::deliver_sm_resp, 1, smpp::message_id_body{"1", {}}));
+  }
   SECTION("message_id of 65 characters") {
-    must_not_encode(pdu_of(command::submit_sm_resp, 1, smpp::message_id_body{std::string(65, 'm'), {}}));
+    must_not_encode(
+        pdu_of(command::submit_sm_resp, 1, smpp::message_id_body{std::string(65, 'm'), {}}));
   }
   SECTION("a NUL inside a C-string") {
     smpp::sm_body b = sample_submit_body();
@@ -876,7 +915,8 @@ std::vector<smpp::pdu> stream_pdus() {
       smpp::make_submit(4, sample_submit_body()),
       pdu_of(command::submit_sm_resp, 4, smpp::message_id_body{"0A000000A3D323A1", {}}),
       pdu_of(command::data_sm, 5, sample_data_sm_body()),
-      smpp::pdu{static_cast<std::uint32_t>(command::data_sm_resp), 0x0B, 5, smpp::message_id_body{}},
+      smpp::pdu{static_cast<std::uint32_t>(command::data_sm_resp), 0x0B, 5,
+                smpp::message_id_body{}},
       smpp::make_empty(command::generic_nack, 6, smpp::status::invalid_command_id),
       smpp::make_empty(command::unbind, 7),
       smpp::make_empty(command::unbind_resp, 7),
@@ -888,9 +928,11 @@ void drain(smpp::framer& f, std::vector<smpp::pdu>& got) {
   for (;;) {
     auto r = f.next();
     if (std::holds_alternative<smpp::framer::need_more>(r)) return;
-    if (auto* e = std::get_if<smpp::framer::framing_error>(&r)) FAIL("framing error: " << e->reason);
+    if (auto* e = std::get_if<smpp::framer::framing_error>(&r))
+      FAIL("framing error: " << e->reason);
     const auto span = std::get<std::span<const std::uint8_t>>(r);
-    got.push_back(must_decode(std::string(reinterpret_cast<const char*>(span.data()), span.size())));
+    got.push_back(
+        must_decode(std::string(reinterpret_cast<const char*>(span.data()), span.size())));
   }
 }
 
@@ -991,10 +1033,10 @@ TEST_CASE("framer: partial input needs more", "[codec][framer]") {
   CHECK(std::holds_alternative<smpp::framer::need_more>(f.next()));
 }
 
-TEST_CASE("framer: a header-only frame and a frame with a bad length after it",
-          "[codec][framer]") {
+TEST_CASE("framer: a header-only frame and a frame with a bad length after it", "[codec][framer]") {
   smpp::framer f;
-  f.feed(bytes_of(frame(command::enquire_link, 0, 1, "") + wire{}.u32(8).u32(0x15).u32(0).u32(2).b));
+  f.feed(
+      bytes_of(frame(command::enquire_link, 0, 1, "") + wire{}.u32(8).u32(0x15).u32(0).u32(2).b));
   auto r = f.next();
   REQUIRE(std::holds_alternative<std::span<const std::uint8_t>>(r));
   CHECK(std::get<std::span<const std::uint8_t>>(r).size() == 16);
@@ -1004,8 +1046,7 @@ TEST_CASE("framer: a header-only frame and a frame with a bad length after it",
 // ---------------------------------------------------------------------------------------------
 // make_response.
 
-TEST_CASE("make_response copies the sequence number and picks the response kind",
-          "[codec][pdu]") {
+TEST_CASE("make_response copies the sequence number and picks the response kind", "[codec][pdu]") {
   struct expect {
     smpp::pdu request;
     command response;

@@ -1,0 +1,420 @@
+#include "tests/sim/smsc.hpp"
+
+#include <ctime>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+
+namespace ussdpay::sim {
+
+using asio::awaitable;
+using tcp = asio::ip::tcp;
+using namespace smpp;
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+struct smsc::connection {
+  connection(tcp::socket s, asio::ssl::context* ctx, const codec_limits& limits)
+      : stream(std::move(s), ctx ? *ctx : dummy_ctx()), wake(stream.get_executor()),
+        tls(ctx != nullptr), frames(limits) {
+    wake.expires_at(std::chrono::steady_clock::time_point::max());
+  }
+  static asio::ssl::context& dummy_ctx() {
+    static asio::ssl::context c(asio::ssl::context::tls_server);
+    return c;
+  }
+  asio::ssl::stream<tcp::socket> stream;
+  asio::steady_timer wake;
+  bool tls;
+  framer frames;
+  std::string wbuf;
+  bool bound = false;
+  bind_mode mode = bind_mode::transceiver;
+  bool closing = false;
+  bool closed = false;
+  std::uint32_t seq = 0;
+
+  bool can_receive() const { return bound && mode != bind_mode::transmitter; }
+  std::uint32_t next_seq() { return seq = seq >= 0x7FFFFFFF ? 1 : seq + 1; }
+  void close() {
+    if (closed) return;
+    closed = true;
+    boost::system::error_code ignored;
+    stream.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.next_layer().close(ignored);
+    wake.cancel();
+  }
+};
+
+smsc::smsc(asio::any_io_executor ex, smsc_options opt)
+    : ex_(ex), opt_(std::move(opt)), alive_(std::make_shared<bool>(true)) {
+  if (!opt_.tls_cert_file.empty() && !opt_.tls_key_file.empty()) {
+    tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls_->use_certificate_chain_file(opt_.tls_cert_file);
+    tls_->use_private_key_file(opt_.tls_key_file, asio::ssl::context::pem);
+  }
+}
+
+smsc::~smsc() {
+  *alive_ = false;
+  stop(true);
+}
+
+void smsc::start() {
+  tcp::endpoint ep(asio::ip::make_address(opt_.host), opt_.port);
+  acceptor_ = std::make_unique<tcp::acceptor>(ex_);
+  acceptor_->open(ep.protocol());
+  acceptor_->set_option(tcp::acceptor::reuse_address(true));
+  acceptor_->bind(ep);
+  acceptor_->listen();
+  port_ = acceptor_->local_endpoint().port();
+  asio::co_spawn(ex_, accept_loop(), asio::detached);
+}
+
+void smsc::stop(bool abrupt) {
+  if (acceptor_) {
+    boost::system::error_code ignored;
+    acceptor_->close(ignored);
+  }
+  for (auto& c : conns_) {
+    if (!abrupt && c->bound) {
+      send(c, make_empty(command::unbind, c->next_seq()));
+      c->closing = true;
+      c->wake.cancel();
+    } else {
+      c->close();
+    }
+  }
+  if (abrupt) conns_.clear();
+  stats_.bound_now = 0;
+}
+
+void smsc::drop_connections() {
+  for (auto& c : conns_) c->close();
+  conns_.clear();
+  stats_.bound_now = 0;
+}
+
+awaitable<void> smsc::accept_loop() {
+  auto alive = alive_;
+  while (acceptor_ && acceptor_->is_open()) {
+    auto [ec, sock] = co_await acceptor_->async_accept(nothrow);
+    if (!*alive) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
+      continue;
+    }
+    boost::system::error_code ignored;
+    sock.set_option(tcp::no_delay(true), ignored);
+    auto c = std::make_shared<connection>(std::move(sock), tls_.get(), opt_.limits);
+    conns_.insert(c);
+    ++stats_.connections;
+    asio::co_spawn(ex_, serve(c), asio::detached);
+  }
+}
+
+awaitable<void> smsc::serve(std::shared_ptr<connection> c) {
+  auto alive = alive_;
+  if (c->tls) {
+    auto [ec] = co_await c->stream.async_handshake(asio::ssl::stream_base::server, nothrow);
+    if (!*alive) co_return;
+    if (ec) {
+      c->close();
+      conns_.erase(c);
+      co_return;
+    }
+  }
+  asio::co_spawn(ex_, writer(c), asio::detached);
+  while (!c->closed) {
+    auto space = c->frames.prepare();
+    auto buf = asio::buffer(space.data(), space.size());
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    if (c->tls) std::tie(ec, n) = co_await c->stream.async_read_some(buf, nothrow);
+    else std::tie(ec, n) = co_await c->stream.next_layer().async_read_some(buf, nothrow);
+    if (!*alive) co_return;
+    if (ec) break;
+    c->frames.commit(n);
+    for (;;) {
+      auto next = c->frames.next();
+      if (auto* f = std::get_if<std::span<const std::uint8_t>>(&next)) {
+        handle(c, *f);
+        continue;
+      }
+      if (auto* e = std::get_if<framer::framing_error>(&next)) {
+        ++stats_.decode_errors;
+        send(c, make_empty(command::generic_nack, e->hdr.sequence_number,
+                           status::invalid_command_length));
+        c->closing = true;
+      }
+      break;
+    }
+    if (c->closing) break;
+  }
+  if (c->bound && stats_.bound_now > 0) --stats_.bound_now;
+  c->bound = false;
+  c->closing = true;
+  c->wake.cancel();
+  conns_.erase(c);
+}
+
+awaitable<void> smsc::writer(std::shared_ptr<connection> c) {
+  auto alive = alive_;
+  std::string out;
+  while (!c->closed) {
+    if (c->wbuf.empty()) {
+      if (c->closing) break;
+      c->wake.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await c->wake.async_wait(nothrow);
+      if (!*alive) co_return;
+      continue;
+    }
+    out.clear();
+    out.swap(c->wbuf);
+    boost::system::error_code ec;
+    if (c->tls) std::tie(ec, std::ignore) = co_await asio::async_write(c->stream, asio::buffer(out), nothrow);
+    else std::tie(ec, std::ignore) = co_await asio::async_write(c->stream.next_layer(), asio::buffer(out), nothrow);
+    if (!*alive) co_return;
+    if (ec) break;
+  }
+  c->close();
+}
+
+void smsc::send(const std::shared_ptr<connection>& c, const pdu& p) {
+  if (c->closed) return;
+  if (encode(p, c->wbuf)) return;
+  c->wake.cancel();
+}
+
+std::string smsc::next_message_id() {
+  const auto id = next_message_id_++;
+  return opt_.decimal_message_ids ? fmt::format("{}", id) : fmt::format("{:X}", id);
+}
+
+void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> frame) {
+  auto r = decode(frame, opt_.limits);
+  if (auto* e = std::get_if<decode_error>(&r)) {
+    ++stats_.decode_errors;
+    if (opt_.silent && c->bound) return;
+    if (!is_response(e->hdr.command_id)) {
+      if (e->status == status::invalid_command_id)
+        send(c, make_empty(command::generic_nack, e->hdr.sequence_number, e->status));
+      else
+        send(c, make_empty(static_cast<command>(response_id(e->hdr.command_id)),
+                           e->hdr.sequence_number, e->status));
+    }
+    return;
+  }
+  pdu p = std::move(std::get<pdu>(r));
+  if (opt_.silent && c->bound) return;  // "accepts binds but never answers"
+
+  switch (static_cast<command>(p.command_id)) {
+    case command::bind_transceiver:
+    case command::bind_transmitter:
+    case command::bind_receiver: {
+      const auto& b = std::get<bind_body>(p.body);
+      pdu resp = p.make_response();
+      std::get<bind_resp_body>(resp.body).system_id = "ussdpay-sim";
+      if (c->bound) resp.command_status = status::already_bound;
+      else if (b.system_id != opt_.system_id) resp.command_status = status::invalid_system_id;
+      else if (b.password != opt_.password) resp.command_status = status::invalid_password;
+      if (resp.command_status != status::ok) {
+        ++stats_.binds_rejected;
+        resp.body = bind_resp_body{};
+        send(c, resp);
+        return;
+      }
+      c->bound = true;
+      c->mode = p.command_id == static_cast<std::uint32_t>(command::bind_transmitter)
+                    ? bind_mode::transmitter
+                : p.command_id == static_cast<std::uint32_t>(command::bind_receiver)
+                    ? bind_mode::receiver
+                    : bind_mode::transceiver;
+      ++stats_.binds_ok;
+      ++stats_.bound_now;
+      send(c, resp);
+      return;
+    }
+    case command::enquire_link:
+      ++stats_.enquire_links;
+      send(c, p.make_response());
+      return;
+    case command::unbind:
+      ++stats_.unbinds;
+      send(c, p.make_response());
+      if (c->bound && stats_.bound_now > 0) --stats_.bound_now;
+      c->bound = false;
+      c->closing = true;
+      return;
+    case command::submit_sm:
+      if (!c->bound || c->mode == bind_mode::receiver) {
+        send(c, p.make_response(status::invalid_bind_status));
+        return;
+      }
+      handle_submit(c, std::move(p));
+      return;
+    case command::data_sm: {
+      if (!c->bound || c->mode == bind_mode::receiver) {
+        send(c, p.make_response(status::invalid_bind_status));
+        return;
+      }
+      ++stats_.data_sms;
+      pdu resp = p.make_response();
+      std::get<message_id_body>(resp.body).message_id = next_message_id();
+      send(c, resp);
+      return;
+    }
+    case command::deliver_sm:
+      send(c, p.make_response(status::invalid_bind_status));
+      return;
+    case command::deliver_sm_resp:
+      if (p.command_status == status::ok) ++stats_.deliver_resp_ok;
+      else ++stats_.deliver_resp_error;
+      return;
+    case command::generic_nack: ++stats_.generic_nacks_received; return;
+    case command::unbind_resp:
+      c->closing = true;
+      return;
+    default:
+      if (!is_response(p.command_id)) send(c, make_empty(command::generic_nack, p.sequence_number, status::invalid_command_id));
+      return;
+  }
+}
+
+void smsc::handle_submit(const std::shared_ptr<connection>& c, pdu p) {
+  const std::uint64_t n = ++stats_.submits;
+  if (n <= opt_.throttle_first || (opt_.throttle_every > 0 && n % opt_.throttle_every == 0)) {
+    ++stats_.submits_throttled;
+    send(c, p.make_response(status::throttled));
+    return;
+  }
+  auto& body = std::get<sm_body>(p.body);
+  const std::string id = next_message_id();
+
+  mt_message m;
+  m.msisdn = body.destination.addr;
+  m.text = decode_text(body.short_message.empty() && find_tlv(body.tlvs, tag::message_payload)
+                           ? std::string(*tlv_octets(body.tlvs, tag::message_payload))
+                           : body.short_message,
+                       body.data_coding);
+  m.message_id = id;
+  if (auto op = tlv_u8(body.tlvs, tag::ussd_service_op)) {
+    m.ussd = true;
+    m.ussd_op = *op;
+    const auto info = tlv_u16(body.tlvs, tag::its_session_info);
+    m.ends_dialog = *op == 17 || *op == 0x17 || (info && (*info & 1u));
+    if (m.ends_dialog) dialogs_.erase(m.msisdn);
+  }
+  if ((body.registered_delivery & 0x03) != 0 && opt_.receipts) schedule_receipt(body, id);
+  m.raw = std::move(body);
+
+  pdu resp = p.make_response();
+  std::get<message_id_body>(resp.body).message_id = id;
+  if (opt_.respond_delay.count() == 0) {
+    send(c, resp);
+  } else {
+    stats_.peak_pending_submits = std::max(stats_.peak_pending_submits, ++stats_.pending_submits);
+    auto t = std::make_shared<asio::steady_timer>(ex_, opt_.respond_delay);
+    auto alive = alive_;
+    t->async_wait([this, alive, c, t, resp](boost::system::error_code) {
+      if (!*alive) return;
+      --stats_.pending_submits;
+      send(c, resp);
+    });
+  }
+  if (on_mt) on_mt(m);
+}
+
+void smsc::schedule_receipt(const sm_body& submitted, const std::string& message_id) {
+  sm_body r;
+  r.source = submitted.destination;
+  r.destination = submitted.source;
+  r.esm_class = 0x04;  // SMSC delivery receipt
+  char when[16];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(when, sizeof when, "%y%m%d%H%M", &tm);
+  r.short_message = fmt::format("id:{} sub:001 dlvrd:001 submit date:{} done date:{} stat:DELIVRD err:000 text:{}",
+                                message_id, when, when, submitted.short_message.substr(0, 20));
+  if (r.short_message.size() > 253) r.short_message.resize(253);
+  r.tlvs.push_back(tlv::octets(tag::receipted_message_id, message_id + '\0'));
+  r.tlvs.push_back(tlv::u8(tag::message_state, 2));  // DELIVERED
+  auto t = std::make_shared<asio::steady_timer>(ex_, opt_.receipt_delay);
+  auto alive = alive_;
+  t->async_wait([this, alive, t, r = std::move(r)](boost::system::error_code) mutable {
+    if (*alive) deliver(std::move(r));
+  });
+}
+
+std::shared_ptr<smsc::connection> smsc::receiver() {
+  for (auto& c : conns_)
+    if (c->can_receive() && !c->closing && !c->closed) return c;
+  return nullptr;
+}
+
+bool smsc::deliver(sm_body body) {
+  auto c = receiver();
+  if (!c) return false;
+  ++stats_.deliver_sent;
+  send(c, make_deliver(c->next_seq(), std::move(body)));
+  return true;
+}
+
+bool smsc::dial(const std::string& msisdn, const std::string& text) {
+  dialog d;
+  next_session_ = static_cast<std::uint8_t>(next_session_ == 255 ? 1 : next_session_ + 1);
+  d.session = next_session_;
+  sm_body b;
+  b.service_type = "USSD";
+  b.source = {1, 1, msisdn};
+  b.destination = {0, 0, opt_.service_address};
+  b.short_message = text;
+  b.tlvs.push_back(tlv::u8(tag::ussd_service_op, 1));
+  b.tlvs.push_back(tlv::u16(tag::its_session_info, static_cast<std::uint16_t>(d.session << 8)));
+  if (!deliver(std::move(b))) return false;
+  dialogs_[msisdn] = d;  // a new dial replaces the old dialog
+  return true;
+}
+
+bool smsc::reply(const std::string& msisdn, const std::string& text) {
+  auto it = dialogs_.find(msisdn);
+  if (it == dialogs_.end()) return false;
+  it->second.seq = static_cast<std::uint8_t>((it->second.seq + 2) & 0xFE);
+  sm_body b;
+  b.service_type = "USSD";
+  b.source = {1, 1, msisdn};
+  b.destination = {0, 0, opt_.service_address};
+  b.short_message = text;
+  b.tlvs.push_back(tlv::u8(tag::ussd_service_op, 18));
+  b.tlvs.push_back(tlv::u16(tag::its_session_info,
+                            static_cast<std::uint16_t>((it->second.session << 8) | it->second.seq)));
+  return deliver(std::move(b));
+}
+
+std::string decode_text(const std::string& octets, std::uint8_t data_coding) {
+  if (data_coding != 8) return octets;
+  std::string out;
+  for (std::size_t i = 0; i + 1 < octets.size(); i += 2) {
+    const auto u = static_cast<std::uint32_t>((static_cast<std::uint8_t>(octets[i]) << 8) |
+                                              static_cast<std::uint8_t>(octets[i + 1]));
+    if (u < 0x80) {
+      out.push_back(static_cast<char>(u));
+    } else if (u < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (u >> 6)));
+      out.push_back(static_cast<char>(0x80 | (u & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xE0 | (u >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((u >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (u & 0x3F)));
+    }
+  }
+  return out;
+}
+
+}  // namespace ussdpay::sim
