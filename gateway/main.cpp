@@ -59,8 +59,8 @@ int main(int argc, char** argv) {
   auto on_inbound = [&](const ussdpay::smpp::pdu& p) -> std::uint32_t {
     if (auto answer = responder.answer(p)) {
       const auto& sm = std::get<ussdpay::smpp::sm_body>(answer->body);
-      spdlog::info("ussd {}: dial '{}' answered with the welcome screen", sm.destination.addr,
-                   std::get<ussdpay::smpp::sm_body>(p.body).short_message);
+      spdlog::info("ussd {}: '{}' answered: '{}'", sm.destination.addr,
+                   std::get<ussdpay::smpp::sm_body>(p.body).short_message, sm.short_message);
       client_ptr->submit(std::move(*answer), [to = sm.destination.addr](ussdpay::smpp::submit_result r) {
         if (r.result != ussdpay::smpp::outcome::accepted)
           spdlog::warn("ussd {}: screen not delivered: {} {}", to, ussdpay::smpp::to_string(r.result),

@@ -133,7 +133,11 @@ void link_fsm::drop(clock::time_point now, std::string reason) {
   if (state_ == link_state::bound || state_ == link_state::draining) ++stats_.drops;
   actions_.push_back(action::close{reason});
   fail_in_flight(outcome::link_lost, reason);
+  // Bytes queued just now (the generic_nack for a framing error, the unbind_resp) are the last
+  // words on this connection: the driver writes them before it executes the close.
+  std::string last_words = std::move(out_);
   schedule_reconnect(now, std::move(reason));
+  out_ = std::move(last_words);
 }
 
 void link_fsm::refill_tokens(clock::time_point now) {
@@ -228,6 +232,7 @@ void link_fsm::check_stop_progress(clock::time_point now) {
 
 void link_fsm::on_connected(clock::time_point now) {
   if (state_ != link_state::connecting) return;
+  out_.clear();  // nothing from an earlier connection goes out on this one
   bind_body b{cfg_.system_id, cfg_.password, cfg_.system_type, 0x34, cfg_.address_range};
   send(make_bind(bind_command(cfg_.mode), next_sequence(), std::move(b)));
   last_rx_ = now;
@@ -538,7 +543,8 @@ clock::time_point link_fsm::next_deadline() const {
   }
   if (!deadlines_.empty()) next = std::min(next, deadlines_.front().second);
   next = std::min(next, last_rx_ + cfg_.inactivity_timeout);
-  if (!enquire_outstanding_) next = std::min(next, last_rx_ + cfg_.enquire_link_interval);
+  if (!enquire_outstanding_)  // on_timer sends it only when bound
+    next = std::min(next, last_rx_ + cfg_.enquire_link_interval);
   if (!queue_.empty() && user_in_flight_ < cfg_.window) {
     if (paused_until_ != clock::time_point{}) {
       next = std::min(next, paused_until_);

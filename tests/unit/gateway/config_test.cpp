@@ -1,0 +1,131 @@
+#include "gateway/config.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+// A TOML file in the temp dir, removed at scope exit.
+struct temp_toml {
+  std::string path;
+  explicit temp_toml(const std::string& text) {
+    char name[] = "/tmp/ussdpay-config-XXXXXX";
+    const int fd = mkstemp(name);
+    REQUIRE(fd >= 0);
+    close(fd);
+    path = name;
+    std::ofstream(path) << text;
+  }
+  ~temp_toml() { std::remove(path.c_str()); }
+};
+
+// An environment block as ::environ would hold it.
+struct fake_env {
+  std::vector<std::string> vars;
+  std::vector<char*> ptrs = {};
+  char** get() {
+    ptrs.clear();
+    for (auto& v : vars) ptrs.push_back(v.data());
+    ptrs.push_back(nullptr);
+    return ptrs.data();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the shipped configuration loads without errors", "[config]") {
+  auto r = ussdpay::load_config(USSDPAY_SOURCE_DIR "/etc/ussdpay.toml", nullptr);
+  INFO(ussdpay::format_errors(r.errors));
+  REQUIRE(r.errors.empty());
+  CHECK(r.cfg.smpp.endpoint.port == 2775);
+  CHECK(r.cfg.smpp.link.enquire_link_interval == std::chrono::seconds(30));
+  CHECK(r.cfg.ussd.service_code == "*123#");
+}
+
+TEST_CASE("values from the file override the defaults", "[config]") {
+  temp_toml f(R"([smpp]
+host = "smsc.example"
+port = 2776
+window = 50
+tps = 12.5
+bind = "transmitter_receiver"
+enquire_link_interval = "500ms"
+inactivity_timeout = "2m"
+[ussd]
+welcome = "Hello"
+)");
+  auto r = ussdpay::load_config(f.path, nullptr);
+  INFO(ussdpay::format_errors(r.errors));
+  REQUIRE(r.errors.empty());
+  CHECK(r.cfg.smpp.endpoint.host == "smsc.example");
+  CHECK(r.cfg.smpp.endpoint.port == 2776);
+  CHECK(r.cfg.smpp.link.window == 50);
+  CHECK(r.cfg.smpp.link.tps == Approx(12.5));
+  CHECK(r.cfg.smpp.pair);
+  CHECK(r.cfg.smpp.link.enquire_link_interval == std::chrono::milliseconds(500));
+  CHECK(r.cfg.smpp.link.inactivity_timeout == std::chrono::minutes(2));
+  CHECK(r.cfg.ussd.welcome == "Hello");
+}
+
+TEST_CASE("environment overrides win over the file", "[config]") {
+  temp_toml f("[smpp]\nport = 2776\npassword = \"file\"\n");
+  fake_env env{{"USSDPAY_SMPP_PORT=3000", "USSDPAY_SMPP_PASSWORD=fromenv", "PATH=/bin",
+                "USSDPAY_LOG_LEVEL=debug"}};
+  auto r = ussdpay::load_config(f.path, env.get());
+  INFO(ussdpay::format_errors(r.errors));
+  REQUIRE(r.errors.empty());
+  CHECK(r.cfg.smpp.endpoint.port == 3000);
+  CHECK(r.cfg.smpp.link.password == "fromenv");
+  CHECK(r.cfg.log.level == "debug");
+}
+
+TEST_CASE("every error is reported with file, line and key", "[config]") {
+  temp_toml f(R"([smpp]
+port = "not a number"
+windw = 5
+enquire_link_interval = 30
+password = "much too long"
+[nonsense]
+x = 1
+)");
+  fake_env env{{"USSDPAY_SMPP_WINDOW=many"}};
+  auto r = ussdpay::load_config(f.path, env.get());
+  const std::string report = ussdpay::format_errors(r.errors);
+  INFO(report);
+  CHECK(report.find(f.path + ":2: smpp.port: must be an integer") != std::string::npos);
+  CHECK(report.find(f.path + ":3: smpp.windw: unknown key") != std::string::npos);
+  CHECK(report.find(f.path + ":4: smpp.enquire_link_interval: must be a string") != std::string::npos);
+  CHECK(report.find("smpp.password: must be at most 8 characters") != std::string::npos);
+  CHECK(report.find(":7: nonsense.x: unknown key") != std::string::npos);
+  CHECK(report.find("USSDPAY_SMPP_WINDOW: must be an integer") != std::string::npos);
+  CHECK(r.errors.size() == 6);
+}
+
+TEST_CASE("a TOML syntax error names its line", "[config]") {
+  temp_toml f("[smpp]\nport = 2775\nhost = \n");
+  auto r = ussdpay::load_config(f.path, nullptr);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0].line == 3);
+}
+
+TEST_CASE("durations need a unit and ports must fit", "[config]") {
+  temp_toml f("[smpp]\nport = 70000\nresponse_timeout = \"10 parsecs\"\n");
+  auto r = ussdpay::load_config(f.path, nullptr);
+  const std::string report = ussdpay::format_errors(r.errors);
+  INFO(report);
+  CHECK(report.find("smpp.port: must be between 0 and 65535") != std::string::npos);
+  CHECK(report.find("smpp.response_timeout: must be a duration") != std::string::npos);
+}
+
+TEST_CASE("the bind password can come from a file", "[config]") {
+  temp_toml secret("hunter2\n");
+  temp_toml f("[smpp]\npassword_file = \"" + secret.path + "\"\n");
+  auto r = ussdpay::load_config(f.path, nullptr);
+  INFO(ussdpay::format_errors(r.errors));
+  REQUIRE(r.errors.empty());
+  CHECK(r.cfg.smpp.link.password == "hunter2");
+}
