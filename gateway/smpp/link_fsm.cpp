@@ -522,6 +522,11 @@ std::vector<link_action> link_fsm::take_actions() {
   return a;
 }
 
+void link_fsm::take_actions(std::vector<link_action>& out) {
+  out.clear();
+  out.swap(actions_);
+}
+
 std::string link_fsm::take_output() {
   std::string o;
   o.swap(out_);
@@ -543,7 +548,7 @@ clock::time_point link_fsm::next_deadline() const {
   }
   if (!deadlines_.empty()) next = std::min(next, deadlines_.front().second);
   next = std::min(next, last_rx_ + cfg_.inactivity_timeout);
-  if (!enquire_outstanding_)  // on_timer sends it only when bound
+  if (!enquire_outstanding_ && state_ == link_state::bound)  // on_timer sends it only when bound
     next = std::min(next, last_rx_ + cfg_.enquire_link_interval);
   if (!queue_.empty() && user_in_flight_ < cfg_.window) {
     if (paused_until_ != clock::time_point{}) {

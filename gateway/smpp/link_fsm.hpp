@@ -163,6 +163,8 @@ class link_fsm {
   // --- outputs ------------------------------------------------------------------------------
   /// Actions produced since the last call, in order.
   std::vector<link_action> take_actions();
+  /// Same, into `out` (cleared first), reusing its capacity: no allocation per event.
+  void take_actions(std::vector<link_action>& out);
   /// Bytes to write, appended since the last call.
   std::string take_output();
   bool has_output() const { return !out_.empty(); }

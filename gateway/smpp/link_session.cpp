@@ -101,10 +101,14 @@ void link_session::pump() {
   in_pump_ = true;
   do {
     pump_again_ = false;
-    for (auto& a : fsm_.take_actions()) {
+    fsm_.take_actions(actions_);
+    for (auto& a : actions_) {
       if (std::holds_alternative<action::connect>(a)) {
         start_connect();
       } else if (auto* c = std::get_if<action::close>(&a)) {
+        // Last words (unbind_resp, generic_nack) go out before the close.
+        if (fsm_.has_output() && conn_ && !conn_->closed && !conn_->closing)
+          conn_->wbuf += fsm_.take_output();
         close_connection(c->reason);
       } else if (auto* d = std::get_if<action::completed>(&a)) {
         auto it = pending_.find(d->id);

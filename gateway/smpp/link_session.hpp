@@ -104,6 +104,7 @@ class link_session {
   clock::time_point armed_for_ = clock::time_point::max();
   std::unordered_map<request_id, completion> pending_;
   request_id next_id_ = 1;
+  std::vector<link_action> actions_;  // reused by pump()
   bool in_pump_ = false;
   bool pump_again_ = false;
   std::function<void()> on_stopped_;
