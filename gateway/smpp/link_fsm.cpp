@@ -176,6 +176,17 @@ void link_fsm::pump(clock::time_point now) {
   }
 }
 
+// Answered requests leave their deadline entry behind; drop the ones at the front so the deque
+// stays as long as the window instead of growing with every request until the next timeout.
+void link_fsm::trim_deadlines() {
+  while (!deadlines_.empty()) {
+    const auto& [seq, deadline] = deadlines_.front();
+    auto it = window_.find(seq);
+    if (it != window_.end() && it->second.deadline == deadline) return;
+    deadlines_.pop_front();
+  }
+}
+
 void link_fsm::send_internal(clock::time_point now, pdu p) {
   const std::uint32_t seq = next_sequence();
   p.sequence_number = seq;
@@ -372,6 +383,7 @@ void link_fsm::handle_response(clock::time_point now, const pdu& p) {
   }
   in_flight_request r = std::move(it->second);
   window_.erase(it);
+  trim_deadlines();
 
   if (r.internal) {
     if (r.request.command_id == id_of(command::enquire_link)) {

@@ -207,6 +207,7 @@ class link_fsm {
   void handle_response(clock::time_point now, const pdu& p);
   void handle_bad_frame(clock::time_point now, const decode_error& e);
   void send_internal(clock::time_point now, pdu p);
+  void trim_deadlines();
   void check_stop_progress(clock::time_point now);
 
   link_config cfg_;

@@ -314,6 +314,8 @@ int main(int argc, char** argv) {
   app.add_option("--throttle-every", opt.throttle_every, "answer every Nth submit_sm with ESME_RTHROTTLED");
   app.add_option("--respond-delay-ms", respond_delay_ms, "delay before answering submit_sm");
   app.add_flag("--silent", opt.silent, "accept binds, then never answer");
+  app.add_option("--flush-every", opt.flush_every,
+                 "send answers after every N requests of one read (0 = after the whole read)");
   bool no_receipts = false;
   app.add_flag("--no-receipts", no_receipts, "never send delivery receipts");
   app.add_option("--script", script, "scripted mode: the script to run");

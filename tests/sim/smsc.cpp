@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -140,10 +141,17 @@ awaitable<void> smsc::serve(std::shared_ptr<connection> c) {
     if (!*alive) co_return;
     if (ec) break;
     c->frames.commit(n);
+    std::uint32_t handled = 0;
     for (;;) {
       auto next = c->frames.next();
       if (auto* f = std::get_if<std::span<const std::uint8_t>>(&next)) {
         handle(c, *f);
+        if (opt_.flush_every > 0 && ++handled % opt_.flush_every == 0 && !c->wbuf.empty()) {
+          // Let the writer send what is answered so far before handling the rest of the read.
+          co_await asio::post(ex_, asio::use_awaitable);
+          if (!*alive) co_return;
+          if (c->closed) break;
+        }
         continue;
       }
       if (auto* e = std::get_if<framer::framing_error>(&next)) {

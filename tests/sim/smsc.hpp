@@ -45,6 +45,10 @@ struct smsc_options {
   bool receipts = true;              ///< send a delivery receipt when registered_delivery asks
   milliseconds receipt_delay{20};
   std::string service_address = "123";  ///< destination_addr of dials (the short code)
+  /// Answers go out after at most this many requests from one read (0 = after the whole read),
+  /// as an SMSC answers each request on its own; it keeps an ESME's window from moving in one
+  /// lock-step batch.
+  std::uint32_t flush_every = 16;
   smpp::codec_limits limits;
 };
 
