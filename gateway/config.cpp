@@ -72,7 +72,8 @@ std::vector<key_def> keys(config& c) {
 
 std::string env_name(const key_def& k) {
   std::string n = "USSDPAY_" + k.section + "_" + k.key;
-  for (auto& ch : n) ch = ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  for (auto& ch : n)
+    ch = ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   return n;
 }
 
@@ -107,14 +108,18 @@ struct setter {
             *p = v;
             return std::nullopt;
           } else if constexpr (std::is_same_v<P, bool*>) {
-            if (v == "true" || v == "1" || v == "yes") *p = true;
-            else if (v == "false" || v == "0" || v == "no") *p = false;
-            else return std::string("must be true or false");
+            if (v == "true" || v == "1" || v == "yes")
+              *p = true;
+            else if (v == "false" || v == "0" || v == "no")
+              *p = false;
+            else
+              return std::string("must be true or false");
             return std::nullopt;
           } else if constexpr (std::is_same_v<P, double*>) {
             char* end = nullptr;
             const double d = std::strtod(v.c_str(), &end);
-            if (end == v.c_str() || *end != '\0' || d < 0) return std::string("must be a number >= 0");
+            if (end == v.c_str() || *end != '\0' || d < 0)
+              return std::string("must be a number >= 0");
             *p = d;
             return std::nullopt;
           } else if constexpr (std::is_same_v<P, milliseconds*>) {
@@ -123,14 +128,18 @@ struct setter {
             *p = *d;
             return std::nullopt;
           } else if constexpr (std::is_same_v<P, bind_setting>) {
-            if (v == "transceiver") p.smsc->pair = false;
-            else if (v == "transmitter_receiver") p.smsc->pair = true;
-            else return std::string("must be \"transceiver\" or \"transmitter_receiver\"");
+            if (v == "transceiver")
+              p.smsc->pair = false;
+            else if (v == "transmitter_receiver")
+              p.smsc->pair = true;
+            else
+              return std::string("must be \"transceiver\" or \"transmitter_receiver\"");
             return std::nullopt;
           } else {
             std::int64_t n = 0;
             auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-            if (ec != std::errc() || end != v.data() + v.size()) return std::string("must be an integer");
+            if (ec != std::errc() || end != v.data() + v.size())
+              return std::string("must be an integer");
             return set_int(p, n);
           }
         },
@@ -151,7 +160,8 @@ struct setter {
               return std::nullopt;
             }
             return std::string("must be a number >= 0");
-          } else if constexpr (std::is_same_v<P, std::string*> || std::is_same_v<P, milliseconds*> ||
+          } else if constexpr (std::is_same_v<P, std::string*> ||
+                               std::is_same_v<P, milliseconds*> ||
                                std::is_same_v<P, bind_setting>) {
             if (!n.is_string()) return std::string("must be a string");
             return from_text(t, n.as_string()->get());
@@ -170,7 +180,8 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
   };
   const auto& l = c.smpp.link;
   if (c.smpp.endpoint.host.empty()) err("smpp.host", "must not be empty");
-  if (l.system_id.empty() || l.system_id.size() > 15) err("smpp.system_id", "must be 1..15 characters");
+  if (l.system_id.empty() || l.system_id.size() > 15)
+    err("smpp.system_id", "must be 1..15 characters");
   if (l.password.size() > 8) err("smpp.password", "must be at most 8 characters (SMPP 3.4)");
   if (l.system_type.size() > 12) err("smpp.system_type", "must be at most 12 characters");
   if (l.window == 0 || l.window > 10000) err("smpp.window", "must be 1..10000");
@@ -213,8 +224,8 @@ load_result load_config(const std::string& path, char** env) {
       const std::string section(sec_name.str());
       const auto* sec = sec_node.as_table();
       if (sec == nullptr) {
-        r.errors.push_back({path, static_cast<std::uint32_t>(sec_node.source().begin.line),
-                            section, "expected a [section]"});
+        r.errors.push_back({path, static_cast<std::uint32_t>(sec_node.source().begin.line), section,
+                            "expected a [section]"});
         continue;
       }
       for (auto&& [key_name, node] : *sec) {
@@ -251,8 +262,8 @@ load_result load_config(const std::string& path, char** env) {
     std::ifstream f(r.cfg.smpp_password_file);
     std::string line;
     if (!f || !std::getline(f, line))
-      r.errors.push_back({path, 0, "smpp.password_file",
-                          "cannot read " + r.cfg.smpp_password_file});
+      r.errors.push_back(
+          {path, 0, "smpp.password_file", "cannot read " + r.cfg.smpp_password_file});
     else
       r.cfg.smpp.link.password = line;
   }
@@ -263,8 +274,10 @@ load_result load_config(const std::string& path, char** env) {
 std::string format_errors(const std::vector<config_error>& errors) {
   std::string out;
   for (const auto& e : errors) {
-    if (e.line > 0) out += fmt::format("{}:{}: ", e.file, e.line);
-    else if (!e.file.empty()) out += fmt::format("{}: ", e.file);
+    if (e.line > 0)
+      out += fmt::format("{}:{}: ", e.file, e.line);
+    else if (!e.file.empty())
+      out += fmt::format("{}: ", e.file);
     if (!e.key.empty()) out += e.key + ": ";
     out += e.message + "\n";
   }

@@ -3,12 +3,12 @@
 #include <cstdio>
 #include <iostream>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "gateway/config.hpp"
 #include "gateway/fixed_screen.hpp"
@@ -23,8 +23,7 @@ void setup_logging(const ussdpay::log_config& c) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(c.level));
   if (c.json)
-    spdlog::set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","pid":%P,"msg":"%v"})");
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","pid":%P,"msg":"%v"})");
   else
     spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   spdlog::flush_on(spdlog::level::info);
@@ -61,11 +60,12 @@ int main(int argc, char** argv) {
       const auto& sm = std::get<ussdpay::smpp::sm_body>(answer->body);
       spdlog::info("ussd {}: '{}' answered: '{}'", sm.destination.addr,
                    std::get<ussdpay::smpp::sm_body>(p.body).short_message, sm.short_message);
-      client_ptr->submit(std::move(*answer), [to = sm.destination.addr](ussdpay::smpp::submit_result r) {
-        if (r.result != ussdpay::smpp::outcome::accepted)
-          spdlog::warn("ussd {}: screen not delivered: {} {}", to, ussdpay::smpp::to_string(r.result),
-                       r.detail);
-      });
+      client_ptr->submit(std::move(*answer),
+                         [to = sm.destination.addr](ussdpay::smpp::submit_result r) {
+                           if (r.result != ussdpay::smpp::outcome::accepted)
+                             spdlog::warn("ussd {}: screen not delivered: {} {}", to,
+                                          ussdpay::smpp::to_string(r.result), r.detail);
+                         });
     }
     return ussdpay::smpp::status::ok;
   };
@@ -73,9 +73,10 @@ int main(int argc, char** argv) {
   client_ptr = &client;
 
   spdlog::info("ussdpayd starting: SMSC {}:{}{}, {} {} bind(s), window {}, service code {}",
-               cfg.smpp.endpoint.host, cfg.smpp.endpoint.port, cfg.smpp.endpoint.tls ? " (TLS)" : "",
-               cfg.smpp.binds, cfg.smpp.pair ? "transmitter+receiver" : "transceiver",
-               cfg.smpp.link.window, cfg.ussd.service_code);
+               cfg.smpp.endpoint.host, cfg.smpp.endpoint.port,
+               cfg.smpp.endpoint.tls ? " (TLS)" : "", cfg.smpp.binds,
+               cfg.smpp.pair ? "transmitter+receiver" : "transceiver", cfg.smpp.link.window,
+               cfg.ussd.service_code);
   client.start();
 
   boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
@@ -96,7 +97,8 @@ int main(int argc, char** argv) {
   });
 
   boost::asio::signal_set hup(io, SIGHUP);
-  std::function<void(boost::system::error_code, int)> on_hup = [&](boost::system::error_code ec, int) {
+  std::function<void(boost::system::error_code, int)> on_hup = [&](boost::system::error_code ec,
+                                                                   int) {
     if (ec) return;
     auto again = ussdpay::load_config(config_path, environ);
     if (again.errors.empty()) {

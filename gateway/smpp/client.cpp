@@ -14,15 +14,16 @@ smsc_client::smsc_client(asio::any_io_executor ex, smsc_config cfg,
       obs = [on_state, name](link_state from, link_state to, const std::string& why) {
         on_state(name, from, to, why);
       };
-    links_.push_back(std::make_unique<link_session>(ex, cfg.endpoint, std::move(lc), name,
-                                                    inbound, std::move(obs)));
+    links_.push_back(std::make_unique<link_session>(ex, cfg.endpoint, std::move(lc), name, inbound,
+                                                    std::move(obs)));
   };
   for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, cfg.binds); ++i) {
     if (cfg.pair) {
       add(bind_mode::transmitter, fmt::format("tx{}", i));
       add(bind_mode::receiver, fmt::format("rx{}", i));
     } else {
-      add(cfg.link.mode, fmt::format("{}{}", cfg.link.mode == bind_mode::transceiver ? "trx" : "b", i));
+      add(cfg.link.mode,
+          fmt::format("{}{}", cfg.link.mode == bind_mode::transceiver ? "trx" : "b", i));
     }
   }
 }

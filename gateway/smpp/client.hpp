@@ -13,16 +13,15 @@ namespace ussdpay::smpp {
 
 struct smsc_config {
   endpoint_config endpoint;
-  link_config link;  ///< per bind; link.mode is overridden by `pair`
+  link_config link;         ///< per bind; link.mode is overridden by `pair`
   std::uint32_t binds = 1;  ///< binds (or pairs) opened to this SMSC
   bool pair = false;        ///< a transmitter + a receiver per bind instead of a transceiver
 };
 
 class smsc_client {
  public:
-  using state_observer =
-      std::function<void(const std::string& link, link_state from, link_state to,
-                         const std::string& reason)>;
+  using state_observer = std::function<void(const std::string& link, link_state from, link_state to,
+                                            const std::string& reason)>;
 
   smsc_client(asio::any_io_executor ex, smsc_config cfg, link_session::inbound_handler inbound,
               state_observer on_state = {});

@@ -13,8 +13,8 @@
 // Order matters: smpp34_params.h uses the types declared in smpp34_structs.h.
 extern "C" {
 #include <smpp34.h>
-#include <smpp34_structs.h>
 #include <smpp34_params.h>
+#include <smpp34_structs.h>
 }
 
 namespace ussdpay::smpp {
@@ -78,7 +78,9 @@ struct field_spec {
   std::uint32_t error;  // status when the field is malformed
 };
 
-constexpr field_spec u8f(role r = role::plain) { return {kind::u8, 1, r, status::invalid_command_length}; }
+constexpr field_spec u8f(role r = role::plain) {
+  return {kind::u8, 1, r, status::invalid_command_length};
+}
 constexpr field_spec cstr(std::uint16_t max, std::uint32_t err, role r = role::plain) {
   return {kind::cstr, max, r, err};
 }
@@ -87,18 +89,37 @@ constexpr std::uint32_t e_sertyp = 0x15, e_srcadr = 0x0A, e_dstadr = status::inv
                         e_sysid = status::invalid_system_id, e_paswd = status::invalid_password,
                         e_systyp = 0x53, e_sched = 0x61, e_expiry = 0x62, e_msgid = 0x0C;
 
-constexpr std::array bind_fields{cstr(16, e_sysid), cstr(9, e_paswd), cstr(13, e_systyp),
-                                 u8f(role::interface_version), u8f(role::ton), u8f(role::npi),
-                                 cstr(41, e_srcadr)};
+constexpr std::array bind_fields{
+    cstr(16, e_sysid), cstr(9, e_paswd), cstr(13, e_systyp), u8f(role::interface_version),
+    u8f(role::ton),    u8f(role::npi),   cstr(41, e_srcadr)};
 constexpr std::array bind_resp_fields{cstr(16, e_sysid)};
 constexpr std::array sm_fields{
-    cstr(6, e_sertyp), u8f(role::ton), u8f(role::npi), cstr(21, e_srcadr), u8f(role::ton),
-    u8f(role::npi), cstr(21, e_dstadr), u8f(), u8f(), u8f(),
-    cstr(17, e_sched, role::empty_in_deliver), cstr(17, e_expiry, role::empty_in_deliver), u8f(),
-    u8f(), u8f(), u8f(), field_spec{kind::sm, 254, role::plain, status::invalid_message_length}};
-constexpr std::array data_sm_fields{cstr(6, e_sertyp), u8f(role::ton),  u8f(role::npi),
-                                    cstr(21, e_srcadr), u8f(role::ton), u8f(role::npi),
-                                    cstr(65, e_dstadr), u8f(),          u8f(),
+    cstr(6, e_sertyp),
+    u8f(role::ton),
+    u8f(role::npi),
+    cstr(21, e_srcadr),
+    u8f(role::ton),
+    u8f(role::npi),
+    cstr(21, e_dstadr),
+    u8f(),
+    u8f(),
+    u8f(),
+    cstr(17, e_sched, role::empty_in_deliver),
+    cstr(17, e_expiry, role::empty_in_deliver),
+    u8f(),
+    u8f(),
+    u8f(),
+    u8f(),
+    field_spec{kind::sm, 254, role::plain, status::invalid_message_length}};
+constexpr std::array data_sm_fields{cstr(6, e_sertyp),
+                                    u8f(role::ton),
+                                    u8f(role::npi),
+                                    cstr(21, e_srcadr),
+                                    u8f(role::ton),
+                                    u8f(role::npi),
+                                    cstr(65, e_dstadr),
+                                    u8f(),
+                                    u8f(),
                                     u8f()};
 constexpr std::array message_id_fields{cstr(65, e_msgid)};
 
@@ -120,22 +141,30 @@ std::span<const field_spec> specs_for(std::uint32_t id) {
   switch (static_cast<command>(id)) {
     case command::bind_receiver:
     case command::bind_transmitter:
-    case command::bind_transceiver: return bind_fields;
+    case command::bind_transceiver:
+      return bind_fields;
     case command::bind_receiver_resp:
     case command::bind_transmitter_resp:
-    case command::bind_transceiver_resp: return bind_resp_fields;
+    case command::bind_transceiver_resp:
+      return bind_resp_fields;
     case command::submit_sm:
-    case command::deliver_sm: return sm_fields;
-    case command::data_sm: return data_sm_fields;
+    case command::deliver_sm:
+      return sm_fields;
+    case command::data_sm:
+      return data_sm_fields;
     case command::submit_sm_resp:
     case command::deliver_sm_resp:
-    case command::data_sm_resp: return message_id_fields;
-    default: return {};
+    case command::data_sm_resp:
+      return message_id_fields;
+    default:
+      return {};
   }
 }
 
 // Responses whose whole body may be missing (error responses, and sloppy OK ones).
-bool body_optional(std::uint32_t id) { return is_response(id); }
+bool body_optional(std::uint32_t id) {
+  return is_response(id);
+}
 
 struct scan_error {
   std::uint32_t status;
@@ -166,11 +195,11 @@ std::variant<layout, scan_error> scan_layout(std::span<const std::uint8_t> f, st
           if (window < s.max)
             return scan_error{status::invalid_command_length,
                               fmt::format("unterminated string field {} at offset {}", i, pos)};
-          return scan_error{s.error, fmt::format("string field {} longer than {} bytes", i,
-                                                 s.max - 1)};
+          return scan_error{s.error,
+                            fmt::format("string field {} longer than {} bytes", i, s.max - 1)};
         }
-        const auto len = static_cast<std::size_t>(static_cast<const std::uint8_t*>(nul) -
-                                                  (f.data() + pos));
+        const auto len =
+            static_cast<std::size_t>(static_cast<const std::uint8_t*>(nul) - (f.data() + pos));
         l.at[i] = {static_cast<std::uint16_t>(pos), static_cast<std::uint16_t>(len)};
         pos += len + 1;
         break;
@@ -205,7 +234,7 @@ std::optional<scan_error> scan_tlvs(std::span<const std::uint8_t> f, std::size_t
     if (out.size() >= max_tlvs)
       return scan_error{status::invalid_optional_param_stream,
                         fmt::format("more than {} TLVs", max_tlvs)};
-    out.push_back(tlv{t, std::string(reinterpret_cast<const char*>(&f[pos]), len)});
+    out.push_back(tlv{t, std::string(reinterpret_cast<const char*>(f.data() + pos), len)});
     pos += len;
   }
   return std::nullopt;
@@ -213,11 +242,24 @@ std::optional<scan_error> scan_tlvs(std::span<const std::uint8_t> f, std::size_t
 
 // Values libsmpp34 accepts (def_list/addr_ton.list, addr_npi.list); others are normalised for
 // it and restored afterwards.
-bool lib_accepts_ton(std::uint8_t v) { return v <= 6; }
+bool lib_accepts_ton(std::uint8_t v) {
+  return v <= 6;
+}
 bool lib_accepts_npi(std::uint8_t v) {
   switch (v) {
-    case 0: case 1: case 3: case 4: case 6: case 8: case 9: case 10: case 14: case 18: return true;
-    default: return false;
+    case 0:
+    case 1:
+    case 3:
+    case 4:
+    case 6:
+    case 8:
+    case 9:
+    case 10:
+    case 14:
+    case 18:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -239,9 +281,9 @@ struct lib_struct {
 
 std::string cstr_of(const std::uint8_t* p, std::size_t max) {
   const void* nul = std::memchr(p, 0, max);
-  return std::string(reinterpret_cast<const char*>(p),
-                     nul ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(nul) - p)
-                         : max);
+  return std::string(
+      reinterpret_cast<const char*>(p),
+      nul ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(nul) - p) : max);
 }
 
 std::string lib_error() {
@@ -257,8 +299,7 @@ struct scratch {
   std::size_t size = 0;
 };
 
-void build_scratch(std::span<const std::uint8_t> f, const layout& l, std::uint32_t id,
-                   scratch& s) {
+void build_scratch(std::span<const std::uint8_t> f, const layout& l, std::uint32_t id, scratch& s) {
   std::size_t o = header_size;
   auto& b = s.bytes;
   for (std::size_t i = 0; i < l.specs.size(); ++i) {
@@ -274,15 +315,16 @@ void build_scratch(std::span<const std::uint8_t> f, const layout& l, std::uint32
         break;
       }
       case kind::cstr:
-        if (!(spec.r == role::empty_in_deliver && id == static_cast<std::uint32_t>(command::deliver_sm))) {
-          std::memcpy(&b[o], &f[a.offset], a.length);
+        if (!(spec.r == role::empty_in_deliver &&
+              id == static_cast<std::uint32_t>(command::deliver_sm))) {
+          std::memcpy(&b[o], f.data() + a.offset, a.length);
           o += a.length;
         }
         b[o++] = 0;
         break;
       case kind::sm:
         b[o++] = static_cast<std::uint8_t>(a.length);
-        std::memcpy(&b[o], &f[a.offset], a.length);
+        std::memcpy(&b[o], f.data() + a.offset, a.length);
         o += a.length;
         break;
     }
@@ -306,7 +348,7 @@ bool lib_unpack(std::uint32_t id, lib_struct<T>& ls, const scratch& s, std::stri
 }
 
 std::string raw_field(std::span<const std::uint8_t> f, const field_at& a) {
-  return std::string(reinterpret_cast<const char*>(&f[a.offset]), a.length);
+  return std::string(reinterpret_cast<const char*>(f.data() + a.offset), a.length);
 }
 
 template <class T>
@@ -383,7 +425,9 @@ std::optional<header> header_of(std::span<const std::uint8_t> b) {
 
 }  // namespace
 
-std::optional<header> peek_header(std::span<const std::uint8_t> bytes) { return header_of(bytes); }
+std::optional<header> peek_header(std::span<const std::uint8_t> bytes) {
+  return header_of(bytes);
+}
 
 decode_result decode(std::span<const std::uint8_t> f, const codec_limits& limits) {
   const auto h = header_of(f);
@@ -432,12 +476,24 @@ decode_result decode(std::span<const std::uint8_t> f, const codec_limits& limits
   std::string err;
   bool ok = false;
   switch (static_cast<command>(id)) {
-    case command::bind_receiver: ok = decode_bind<bind_receiver_t>(id, f, l, sc, p.body, err); break;
-    case command::bind_transmitter: ok = decode_bind<bind_transmitter_t>(id, f, l, sc, p.body, err); break;
-    case command::bind_transceiver: ok = decode_bind<bind_transceiver_t>(id, f, l, sc, p.body, err); break;
-    case command::bind_receiver_resp: ok = decode_bind_resp<bind_receiver_resp_t>(id, l, sc, p.body, err); break;
-    case command::bind_transmitter_resp: ok = decode_bind_resp<bind_transmitter_resp_t>(id, l, sc, p.body, err); break;
-    case command::bind_transceiver_resp: ok = decode_bind_resp<bind_transceiver_resp_t>(id, l, sc, p.body, err); break;
+    case command::bind_receiver:
+      ok = decode_bind<bind_receiver_t>(id, f, l, sc, p.body, err);
+      break;
+    case command::bind_transmitter:
+      ok = decode_bind<bind_transmitter_t>(id, f, l, sc, p.body, err);
+      break;
+    case command::bind_transceiver:
+      ok = decode_bind<bind_transceiver_t>(id, f, l, sc, p.body, err);
+      break;
+    case command::bind_receiver_resp:
+      ok = decode_bind_resp<bind_receiver_resp_t>(id, l, sc, p.body, err);
+      break;
+    case command::bind_transmitter_resp:
+      ok = decode_bind_resp<bind_transmitter_resp_t>(id, l, sc, p.body, err);
+      break;
+    case command::bind_transceiver_resp:
+      ok = decode_bind_resp<bind_transceiver_resp_t>(id, l, sc, p.body, err);
+      break;
     case command::submit_sm: {
       lib_struct<submit_sm_t> ls;
       if ((ok = lib_unpack(id, ls, sc, err))) p.body = sm_from(ls.s, f, l);
@@ -464,10 +520,17 @@ decode_result decode(std::span<const std::uint8_t> f, const codec_limits& limits
       }
       break;
     }
-    case command::submit_sm_resp: ok = decode_message_id<submit_sm_resp_t>(id, l, sc, p.body, err); break;
-    case command::deliver_sm_resp: ok = decode_message_id<deliver_sm_resp_t>(id, l, sc, p.body, err); break;
-    case command::data_sm_resp: ok = decode_message_id<data_sm_resp_t>(id, l, sc, p.body, err); break;
-    default: break;
+    case command::submit_sm_resp:
+      ok = decode_message_id<submit_sm_resp_t>(id, l, sc, p.body, err);
+      break;
+    case command::deliver_sm_resp:
+      ok = decode_message_id<deliver_sm_resp_t>(id, l, sc, p.body, err);
+      break;
+    case command::data_sm_resp:
+      ok = decode_message_id<data_sm_resp_t>(id, l, sc, p.body, err);
+      break;
+    default:
+      break;
   }
   if (!ok) return decode_error{*h, status::system_error, "libsmpp34: " + err};
   std::visit(
@@ -492,11 +555,15 @@ std::optional<std::string> put_cstr(std::uint8_t* dst, std::size_t cap, const st
   return std::nullopt;
 }
 
-#define USSDPAY_PUT(field, value)                                                    \
+#define USSDPAY_PUT(field, value) \
   if (auto e = put_cstr(ls.s.field, sizeof ls.s.field, (value), #field)) return e;
 
-std::uint8_t lib_ton(std::uint8_t v) { return lib_accepts_ton(v) ? v : 0; }
-std::uint8_t lib_npi(std::uint8_t v) { return lib_accepts_npi(v) ? v : 0; }
+std::uint8_t lib_ton(std::uint8_t v) {
+  return lib_accepts_ton(v) ? v : 0;
+}
+std::uint8_t lib_npi(std::uint8_t v) {
+  return lib_accepts_npi(v) ? v : 0;
+}
 
 template <class T>
 std::optional<std::string> fill_bind(lib_struct<T>& ls, const bind_body& b) {
@@ -596,8 +663,10 @@ std::optional<std::string> pack_message_id(std::uint32_t id, const message_id_bo
 
 template <class T, std::size_t I = 0>
 constexpr std::size_t body_index() {
-  if constexpr (std::is_same_v<std::variant_alternative_t<I, body>, T>) return I;
-  else return body_index<T, I + 1>();
+  if constexpr (std::is_same_v<std::variant_alternative_t<I, body>, T>)
+    return I;
+  else
+    return body_index<T, I + 1>();
 }
 
 // Whether b is the body type of command id (empty_body for header-only and unknown commands).
@@ -607,20 +676,31 @@ bool body_fits(std::uint32_t id, std::uint32_t command_status, const body& b) {
   switch (static_cast<command>(id)) {
     case command::bind_receiver:
     case command::bind_transmitter:
-    case command::bind_transceiver: want = body_index<bind_body>(); break;
+    case command::bind_transceiver:
+      want = body_index<bind_body>();
+      break;
     case command::bind_receiver_resp:
     case command::bind_transmitter_resp:
-    case command::bind_transceiver_resp: want = body_index<bind_resp_body>(); break;
+    case command::bind_transceiver_resp:
+      want = body_index<bind_resp_body>();
+      break;
     case command::submit_sm:
-    case command::deliver_sm: want = body_index<sm_body>(); break;
-    case command::data_sm: want = body_index<data_sm_body>(); break;
+    case command::deliver_sm:
+      want = body_index<sm_body>();
+      break;
+    case command::data_sm:
+      want = body_index<data_sm_body>();
+      break;
     case command::submit_sm_resp:
     case command::deliver_sm_resp:
-    case command::data_sm_resp: want = body_index<message_id_body>(); break;
-    default: break;
+    case command::data_sm_resp:
+      want = body_index<message_id_body>();
+      break;
+    default:
+      break;
   }
-  return b.index() == want || (std::holds_alternative<empty_body>(b) && is_response(id) &&
-                               command_status != status::ok);
+  return b.index() == want ||
+         (std::holds_alternative<empty_body>(b) && is_response(id) && command_status != status::ok);
 }
 
 }  // namespace
@@ -639,8 +719,8 @@ std::optional<std::string> encode(const pdu& p, std::string& out) {
   scratch sc;
   sc.size = header_size;  // header-only unless a body is packed below
   // An error response has no body (SMPP 3.4 section 4.4.2).
-  const bool with_body = !(is_response(id) && p.command_status != status::ok) &&
-                         !specs_for(id).empty();
+  const bool with_body =
+      !(is_response(id) && p.command_status != status::ok) && !specs_for(id).empty();
   if (with_body) {
     single_thread_guard guard;
     std::optional<std::string> e;
@@ -701,7 +781,8 @@ std::optional<std::string> encode(const pdu& p, std::string& out) {
         if (b == nullptr) return mismatch();
         lib_struct<data_sm_t> ls;
         auto& s = ls.s;
-        if (!(e = put_cstr(s.service_type, sizeof s.service_type, b->service_type, "service_type")) &&
+        if (!(e = put_cstr(s.service_type, sizeof s.service_type, b->service_type,
+                           "service_type")) &&
             !(e = put_cstr(s.source_addr, sizeof s.source_addr, b->source.addr, "source_addr")) &&
             !(e = put_cstr(s.destination_addr, sizeof s.destination_addr, b->destination.addr,
                            "destination_addr"))) {
@@ -729,7 +810,8 @@ std::optional<std::string> encode(const pdu& p, std::string& out) {
           e = pack_message_id<data_sm_resp_t>(id, *b, sc);
         break;
       }
-      default: break;
+      default:
+        break;
     }
     if (e) return e;
     restore_strict_fields(sc, id, p.body);
@@ -778,7 +860,9 @@ std::span<std::uint8_t> framer::prepare(std::size_t min_space) {
   return {buf_.data() + end_, buf_.size() - end_};
 }
 
-void framer::commit(std::size_t n) { end_ += n; }
+void framer::commit(std::size_t n) {
+  end_ += n;
+}
 
 void framer::feed(std::span<const std::uint8_t> bytes) {
   if (bytes.empty()) return;  // memcpy from/to a null pointer is undefined even for 0 bytes
@@ -796,8 +880,8 @@ framer::next_result framer::next() {
   }
   const std::uint32_t max = std::min(limits_.max_command_length, absolute_max_command_length);
   if (h->command_length < header_size || h->command_length > max)
-    return framing_error{*h, fmt::format("command_length {} outside {}..{}", h->command_length,
-                                         header_size, max)};
+    return framing_error{
+        *h, fmt::format("command_length {} outside {}..{}", h->command_length, header_size, max)};
   if (avail.size() < h->command_length) return need_more{};
   begin_ += h->command_length;
   return avail.first(h->command_length);

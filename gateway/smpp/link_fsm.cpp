@@ -9,33 +9,48 @@ namespace ussdpay::smpp {
 
 std::string_view to_string(bind_mode m) {
   switch (m) {
-    case bind_mode::transceiver: return "transceiver";
-    case bind_mode::transmitter: return "transmitter";
-    case bind_mode::receiver: return "receiver";
+    case bind_mode::transceiver:
+      return "transceiver";
+    case bind_mode::transmitter:
+      return "transmitter";
+    case bind_mode::receiver:
+      return "receiver";
   }
   return "?";
 }
 
 std::string_view to_string(link_state s) {
   switch (s) {
-    case link_state::stopped: return "stopped";
-    case link_state::connecting: return "connecting";
-    case link_state::binding: return "binding";
-    case link_state::bound: return "bound";
-    case link_state::draining: return "draining";
-    case link_state::unbinding: return "unbinding";
-    case link_state::backoff: return "backoff";
+    case link_state::stopped:
+      return "stopped";
+    case link_state::connecting:
+      return "connecting";
+    case link_state::binding:
+      return "binding";
+    case link_state::bound:
+      return "bound";
+    case link_state::draining:
+      return "draining";
+    case link_state::unbinding:
+      return "unbinding";
+    case link_state::backoff:
+      return "backoff";
   }
   return "?";
 }
 
 std::string_view to_string(outcome o) {
   switch (o) {
-    case outcome::accepted: return "accepted";
-    case outcome::rejected: return "rejected";
-    case outcome::timeout: return "timeout";
-    case outcome::link_lost: return "link_lost";
-    case outcome::not_sent: return "not_sent";
+    case outcome::accepted:
+      return "accepted";
+    case outcome::rejected:
+      return "rejected";
+    case outcome::timeout:
+      return "timeout";
+    case outcome::link_lost:
+      return "link_lost";
+    case outcome::not_sent:
+      return "not_sent";
   }
   return "?";
 }
@@ -48,13 +63,18 @@ bool is_bind_resp(std::uint32_t id) {
 }
 command bind_command(bind_mode m) {
   switch (m) {
-    case bind_mode::transmitter: return command::bind_transmitter;
-    case bind_mode::receiver: return command::bind_receiver;
-    case bind_mode::transceiver: break;
+    case bind_mode::transmitter:
+      return command::bind_transmitter;
+    case bind_mode::receiver:
+      return command::bind_receiver;
+    case bind_mode::transceiver:
+      break;
   }
   return command::bind_transceiver;
 }
-constexpr std::uint32_t id_of(command c) { return static_cast<std::uint32_t>(c); }
+constexpr std::uint32_t id_of(command c) {
+  return static_cast<std::uint32_t>(c);
+}
 }  // namespace
 
 link_fsm::link_fsm(link_config cfg, std::uint64_t jitter_seed)
@@ -85,11 +105,21 @@ std::uint32_t link_fsm::next_sequence() {
 
 void link_fsm::complete(request_id id, submit_result r) {
   switch (r.result) {
-    case outcome::accepted: ++stats_.accepted; break;
-    case outcome::rejected: ++stats_.rejected; break;
-    case outcome::timeout: ++stats_.timeouts; break;
-    case outcome::link_lost: ++stats_.lost; break;
-    case outcome::not_sent: ++stats_.not_sent; break;
+    case outcome::accepted:
+      ++stats_.accepted;
+      break;
+    case outcome::rejected:
+      ++stats_.rejected;
+      break;
+    case outcome::timeout:
+      ++stats_.timeouts;
+      break;
+    case outcome::link_lost:
+      ++stats_.lost;
+      break;
+    case outcome::not_sent:
+      ++stats_.not_sent;
+      break;
   }
   actions_.push_back(action::completed{id, std::move(r)});
 }
@@ -214,16 +244,20 @@ void link_fsm::stop(clock::time_point now) {
     queue_.pop_front();
   }
   switch (state_) {
-    case link_state::stopped: return;
+    case link_state::stopped:
+      return;
     case link_state::bound:
       set_state(link_state::draining, "stop");
       state_deadline_ = now + cfg_.drain_timeout;
       check_stop_progress(now);
       return;
     case link_state::draining:
-    case link_state::unbinding: return;
+    case link_state::unbinding:
+      return;
     case link_state::connecting:
-    case link_state::binding: actions_.push_back(action::close{"stop"}); [[fallthrough]];
+    case link_state::binding:
+      actions_.push_back(action::close{"stop"});
+      [[fallthrough]];
     case link_state::backoff:
       fail_in_flight(outcome::link_lost, "link stopped");
       out_.clear();
@@ -260,17 +294,24 @@ void link_fsm::on_connect_failed(clock::time_point now, std::string reason) {
 void link_fsm::on_closed(clock::time_point now, std::string reason) {
   switch (state_) {
     case link_state::stopped:
-    case link_state::backoff: return;  // already handled (we closed it)
-    case link_state::connecting: on_connect_failed(now, std::move(reason)); return;
+    case link_state::backoff:
+      return;  // already handled (we closed it)
+    case link_state::connecting:
+      on_connect_failed(now, std::move(reason));
+      return;
     case link_state::unbinding:
       fail_in_flight(outcome::link_lost, reason);
       set_state(link_state::stopped, "closed while unbinding: " + reason);
       state_deadline_ = clock::time_point::max();
       out_.clear();
       return;
-    case link_state::binding: ++stats_.binds_failed; break;
+    case link_state::binding:
+      ++stats_.binds_failed;
+      break;
     case link_state::bound:
-    case link_state::draining: ++stats_.drops; break;
+    case link_state::draining:
+      ++stats_.drops;
+      break;
   }
   fail_in_flight(outcome::link_lost, "link closed: " + reason);
   schedule_reconnect(now, "link closed: " + reason);
@@ -299,8 +340,10 @@ void link_fsm::on_frame(clock::time_point now, std::span<const std::uint8_t> fra
     return;
   }
   pdu& p = std::get<pdu>(r);
-  if (is_response(p.command_id)) handle_response(now, p);
-  else handle_request(now, std::move(p));
+  if (is_response(p.command_id))
+    handle_response(now, p);
+  else
+    handle_request(now, std::move(p));
 }
 
 void link_fsm::handle_bad_frame(clock::time_point now, const decode_error& e) {
@@ -324,7 +367,9 @@ void link_fsm::handle_bad_frame(clock::time_point now, const decode_error& e) {
 
 void link_fsm::handle_request(clock::time_point now, pdu p) {
   switch (static_cast<command>(p.command_id)) {
-    case command::enquire_link: send(p.make_response()); return;
+    case command::enquire_link:
+      send(p.make_response());
+      return;
     case command::unbind:
       send(p.make_response());
       if (state_ == link_state::unbinding) return;  // both sides unbinding; our resp will come
@@ -375,9 +420,8 @@ void link_fsm::handle_response(clock::time_point now, const pdu& p) {
   }
 
   auto it = window_.find(p.sequence_number);
-  if (it == window_.end() ||
-      (p.command_id != response_id(it->second.request.command_id) &&
-       p.command_id != id_of(command::generic_nack))) {
+  if (it == window_.end() || (p.command_id != response_id(it->second.request.command_id) &&
+                              p.command_id != id_of(command::generic_nack))) {
     ++stats_.unmatched_responses;
     return;
   }
@@ -429,7 +473,8 @@ void link_fsm::on_timer(clock::time_point now) {
     queue_.pop_front();
   }
   switch (state_) {
-    case link_state::stopped: return;
+    case link_state::stopped:
+      return;
     case link_state::connecting:
       if (now >= state_deadline_) {
         actions_.push_back(action::close{"connect timeout"});
@@ -460,7 +505,8 @@ void link_fsm::on_timer(clock::time_point now) {
       }
       return;
     case link_state::bound:
-    case link_state::draining: break;
+    case link_state::draining:
+      break;
   }
 
   while (!deadlines_.empty()) {
@@ -550,13 +596,18 @@ clock::time_point link_fsm::next_deadline() const {
   if (!queue_.empty() && state_ != link_state::stopped)
     next = std::min(next, queue_.front().queued_at + cfg_.queue_timeout);
   switch (state_) {
-    case link_state::stopped: return clock::time_point::max();
+    case link_state::stopped:
+      return clock::time_point::max();
     case link_state::connecting:
     case link_state::binding:
     case link_state::backoff:
-    case link_state::unbinding: return std::min(next, state_deadline_);
-    case link_state::draining: next = std::min(next, state_deadline_); break;
-    case link_state::bound: break;
+    case link_state::unbinding:
+      return std::min(next, state_deadline_);
+    case link_state::draining:
+      next = std::min(next, state_deadline_);
+      break;
+    case link_state::bound:
+      break;
   }
   if (!deadlines_.empty()) next = std::min(next, deadlines_.front().second);
   next = std::min(next, last_rx_ + cfg_.inactivity_timeout);

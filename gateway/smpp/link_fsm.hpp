@@ -7,8 +7,10 @@
 //   stopped --start--> connecting --connected--> binding --bind_resp ok--> bound
 //      ^                   |  ^                     |                        |   \ stop
 //      |             failed|  |backoff expired      |bind error/timeout      |    v
-//      |                   v  |                     v                        |  draining --> unbinding
-//      +------stop------ backoff <------------------+------ drop/unbind -----+         (then stopped)
+//      |                   v  |                     v                        |  draining -->
+//      unbinding
+//      +------stop------ backoff <------------------+------ drop/unbind -----+         (then
+//      stopped)
 //
 // Timers (all from link_config, checked by on_timer against next_deadline()):
 //   connect_timeout     connecting too long            -> close, backoff
@@ -49,20 +51,20 @@ std::string_view to_string(bind_mode m);
 
 /// Everything one bind needs. Defaults follow Kannel/Cloudhopper practice (gateways.md sec. 8).
 struct link_config {
-  bind_mode mode = bind_mode::transceiver;  ///< which bind PDU to send
-  std::string system_id = "ussdpay";        ///< bind system_id (max 15 chars)
-  std::string password;                     ///< bind password (max 8 chars)
-  std::string system_type;                  ///< bind system_type (max 12 chars)
-  address address_range;                    ///< bind address_range
-  std::uint32_t window = 10;                ///< requests in flight awaiting a response
-  std::size_t max_queue = 100000;           ///< requests waiting for the window, beyond: refused
-  double tps = 0;                           ///< requests per second sent; 0 = unlimited
-  double burst = 0;                         ///< token bucket depth; 0 = max(1, tps / 10)
-  std::uint32_t throttle_retries = 5;       ///< re-sends after ESME_RTHROTTLED/RMSGQFUL
-  milliseconds connect_timeout{5000};       ///< TCP (and TLS) connect
-  milliseconds bind_timeout{5000};          ///< bind sent -> bind_resp
-  milliseconds response_timeout{10000};     ///< request sent -> response
-  milliseconds queue_timeout{30000};        ///< request queued unsent -> given up
+  bind_mode mode = bind_mode::transceiver;    ///< which bind PDU to send
+  std::string system_id = "ussdpay";          ///< bind system_id (max 15 chars)
+  std::string password;                       ///< bind password (max 8 chars)
+  std::string system_type;                    ///< bind system_type (max 12 chars)
+  address address_range;                      ///< bind address_range
+  std::uint32_t window = 10;                  ///< requests in flight awaiting a response
+  std::size_t max_queue = 100000;             ///< requests waiting for the window, beyond: refused
+  double tps = 0;                             ///< requests per second sent; 0 = unlimited
+  double burst = 0;                           ///< token bucket depth; 0 = max(1, tps / 10)
+  std::uint32_t throttle_retries = 5;         ///< re-sends after ESME_RTHROTTLED/RMSGQFUL
+  milliseconds connect_timeout{5000};         ///< TCP (and TLS) connect
+  milliseconds bind_timeout{5000};            ///< bind sent -> bind_resp
+  milliseconds response_timeout{10000};       ///< request sent -> response
+  milliseconds queue_timeout{30000};          ///< request queued unsent -> given up
   milliseconds enquire_link_interval{30000};  ///< idle receive time before enquire_link
   milliseconds inactivity_timeout{120000};    ///< idle receive time before the link is dropped
   milliseconds throttle_backoff{200};         ///< first pause after a throttling answer
@@ -87,11 +89,11 @@ std::string_view to_string(link_state s);
 
 /// How a submitted request ended.
 enum class outcome : std::uint8_t {
-  accepted,  ///< the SMSC answered ESME_ROK
-  rejected,  ///< the SMSC answered an error status (see submit_result::status)
-  timeout,   ///< sent, no answer within response_timeout: the SMSC may have it (unknown)
-  link_lost, ///< sent, the link dropped before the answer: the SMSC may have it (unknown)
-  not_sent,  ///< never reached the SMSC (queue full or timed out, stopping, unencodable)
+  accepted,   ///< the SMSC answered ESME_ROK
+  rejected,   ///< the SMSC answered an error status (see submit_result::status)
+  timeout,    ///< sent, no answer within response_timeout: the SMSC may have it (unknown)
+  link_lost,  ///< sent, the link dropped before the answer: the SMSC may have it (unknown)
+  not_sent,   ///< never reached the SMSC (queue full or timed out, stopping, unencodable)
 };
 std::string_view to_string(outcome o);
 
@@ -123,8 +125,8 @@ struct state_changed {
   std::string reason;
 };
 }  // namespace action
-using link_action = std::variant<action::connect, action::close, action::completed,
-                                 action::inbound, action::state_changed>;
+using link_action = std::variant<action::connect, action::close, action::completed, action::inbound,
+                                 action::state_changed>;
 
 /// Counters for metrics and tests.
 struct link_stats {
@@ -229,7 +231,8 @@ class link_fsm {
   clock::time_point paused_until_{};  // throttling back-off
   milliseconds throttle_delay_{0};
 
-  clock::time_point state_deadline_ = clock::time_point::max();  // connect/bind/drain/unbind/backoff
+  clock::time_point state_deadline_ =
+      clock::time_point::max();  // connect/bind/drain/unbind/backoff
   clock::time_point last_rx_{};
   bool enquire_outstanding_ = false;
   std::uint32_t reconnect_attempt_ = 0;

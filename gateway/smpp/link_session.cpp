@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -12,7 +13,6 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 namespace ussdpay::smpp {
 
@@ -60,8 +60,10 @@ link_session::link_session(asio::any_io_executor ex, endpoint_config ep, link_co
       alive_(std::make_shared<bool>(true)) {
   if (ep_.tls) {
     tls_ctx_->set_options(asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-    if (ep_.tls_ca_file.empty()) tls_ctx_->set_default_verify_paths();
-    else tls_ctx_->load_verify_file(ep_.tls_ca_file);
+    if (ep_.tls_ca_file.empty())
+      tls_ctx_->set_default_verify_paths();
+    else
+      tls_ctx_->load_verify_file(ep_.tls_ca_file);
     tls_ctx_->set_verify_mode(ep_.tls_verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
   }
 }
@@ -123,13 +125,7 @@ void link_session::pump() {
         if (on_inbound_) st = on_inbound_(in->message);
         fsm_.respond(in->message, st);
       } else if (auto* s = std::get_if<action::state_changed>(&a)) {
-        if (s->to == link_state::bound || s->from == link_state::bound ||
-            s->to == link_state::stopped)
-          spdlog::info("smpp {}: {} -> {} ({})", name_, to_string(s->from), to_string(s->to),
-                       s->reason);
-        else
-          spdlog::debug("smpp {}: {} -> {} ({})", name_, to_string(s->from), to_string(s->to),
-                        s->reason);
+        log_transition(*s);
         if (on_state_) on_state_(s->from, s->to, s->reason);
         if (s->to == link_state::stopped && on_stopped_) {
           auto done = std::move(on_stopped_);
@@ -140,8 +136,10 @@ void link_session::pump() {
     }
     if (fsm_.has_output()) {
       if (conn_ && !conn_->closed && !conn_->closing) {
-        if (conn_->wbuf.empty()) conn_->wbuf = fsm_.take_output();
-        else conn_->wbuf += fsm_.take_output();
+        if (conn_->wbuf.empty())
+          conn_->wbuf = fsm_.take_output();
+        else
+          conn_->wbuf += fsm_.take_output();
         conn_->wake.cancel();
       } else {
         fsm_.take_output();  // no connection to write to; the FSM already failed its requests
@@ -150,6 +148,36 @@ void link_session::pump() {
   } while (pump_again_);
   in_pump_ = false;
   arm_timer();
+}
+
+// Binds, drops and stops at info; a failure to connect or bind at warn, but while the link stays
+// down with the same cause only once per failure_log_interval, so an SMSC that is away for an
+// hour leaves a few lines, not thousands.
+void link_session::log_transition(const action::state_changed& s) {
+  const auto line = [&](spdlog::level::level_enum lvl) {
+    spdlog::log(lvl, "smpp {}: {} -> {} ({})", name_, to_string(s.from), to_string(s.to), s.reason);
+  };
+  if (s.to == link_state::backoff && s.from != link_state::bound &&
+      s.from != link_state::draining) {
+    // The reason ends with "; reconnect in N ms"; the cause is what comes before.
+    const std::string cause = s.reason.substr(0, s.reason.rfind("; reconnect in"));
+    const auto now = clock::now();
+    if (cause != last_failure_ || now - last_failure_logged_ >= failure_log_interval) {
+      line(spdlog::level::warn);
+      last_failure_ = cause;
+      last_failure_logged_ = now;
+    } else {
+      line(spdlog::level::debug);
+    }
+    return;
+  }
+  if (s.to == link_state::bound) last_failure_.clear();
+  if (s.to == link_state::backoff)
+    line(spdlog::level::warn);  // a bound link dropped
+  else if (s.to == link_state::bound || s.from == link_state::bound || s.to == link_state::stopped)
+    line(spdlog::level::info);
+  else
+    line(spdlog::level::debug);
 }
 
 void link_session::arm_timer() {
@@ -179,8 +207,8 @@ awaitable<void> link_session::timer_loop() {
 
 void link_session::start_connect() {
   if (conn_) conn_->close();
-  conn_ = std::make_shared<connection>(ex_, *tls_ctx_, ep_.tls, ++generation_,
-                                       fsm_.config().limits);
+  conn_ =
+      std::make_shared<connection>(ex_, *tls_ctx_, ep_.tls, ++generation_, fsm_.config().limits);
   asio::co_spawn(ex_, connect_op(conn_), asio::detached);
 }
 
@@ -216,13 +244,14 @@ awaitable<void> link_session::connect_op(std::shared_ptr<connection> c) {
     c->socket().set_option(tcp::no_delay(true), ec);
     ec = {};
     if (c->tls) {
-      if (ep_.tls_verify) c->stream.set_verify_callback(asio::ssl::host_name_verification(ep_.host));
+      if (ep_.tls_verify)
+        c->stream.set_verify_callback(asio::ssl::host_name_verification(ep_.host));
       if (!SSL_set_tlsext_host_name(c->stream.native_handle(), ep_.host.c_str()))
         ec = boost::system::error_code(static_cast<int>(::ERR_get_error()),
                                        asio::error::get_ssl_category());
       if (!ec) {
-        auto [hec] = co_await c->stream.async_handshake(asio::ssl::stream_base::client,
-                                                        as_tuple_awaitable);
+        auto [hec] =
+            co_await c->stream.async_handshake(asio::ssl::stream_base::client, as_tuple_awaitable);
         ec = hec;
         if (!*alive || c->gen != generation_) co_return;
       }
@@ -246,8 +275,10 @@ awaitable<void> link_session::reader(std::shared_ptr<connection> c) {
     auto buf = asio::buffer(space.data(), space.size());
     boost::system::error_code ec;
     std::size_t n = 0;
-    if (c->tls) std::tie(ec, n) = co_await c->stream.async_read_some(buf, as_tuple_awaitable);
-    else std::tie(ec, n) = co_await c->socket().async_read_some(buf, as_tuple_awaitable);
+    if (c->tls)
+      std::tie(ec, n) = co_await c->stream.async_read_some(buf, as_tuple_awaitable);
+    else
+      std::tie(ec, n) = co_await c->socket().async_read_some(buf, as_tuple_awaitable);
     if (!*alive || c->gen != generation_) co_return;
     if (ec) {
       fsm_.on_closed(clock::now(), ec == asio::error::eof ? "closed by peer" : ec.message());

@@ -39,11 +39,11 @@ namespace asio = boost::asio;
 
 /// Where the SMSC is and how to reach it.
 struct endpoint_config {
-  std::string host = "127.0.0.1";  ///< SMSC host name or address
-  std::uint16_t port = 2775;       ///< SMSC port
-  bool tls = false;                ///< wrap the TCP connection in TLS (OpenSSL)
-  std::string tls_ca_file;         ///< CA bundle to verify the SMSC; empty = system default
-  bool tls_verify = true;          ///< verify the SMSC certificate and host name
+  std::string host = "127.0.0.1";          ///< SMSC host name or address
+  std::uint16_t port = 2775;               ///< SMSC port
+  bool tls = false;                        ///< wrap the TCP connection in TLS (OpenSSL)
+  std::string tls_ca_file;                 ///< CA bundle to verify the SMSC; empty = system default
+  bool tls_verify = true;                  ///< verify the SMSC certificate and host name
   milliseconds close_flush_timeout{1000};  ///< on close, time allowed to flush pending bytes
 };
 
@@ -84,6 +84,7 @@ class link_session {
   struct connection;
   void pump();
   void arm_timer();
+  void log_transition(const action::state_changed& s);
   void start_connect();
   void close_connection(const std::string& reason);
   asio::awaitable<void> connect_op(std::shared_ptr<connection> c);
@@ -109,6 +110,9 @@ class link_session {
   bool pump_again_ = false;
   std::function<void()> on_stopped_;
   std::shared_ptr<bool> alive_;
+  std::string last_failure_;  // cause of the last connect/bind failure logged at warn
+  clock::time_point last_failure_logged_{};
+  static constexpr std::chrono::seconds failure_log_interval{60};
 };
 
 }  // namespace ussdpay::smpp

@@ -34,28 +34,32 @@ enum class command : std::uint32_t {
   data_sm_resp = 0x80000103,
 };
 
-constexpr bool is_response(std::uint32_t command_id) { return (command_id & 0x80000000u) != 0; }
-constexpr std::uint32_t response_id(std::uint32_t command_id) { return command_id | 0x80000000u; }
+constexpr bool is_response(std::uint32_t command_id) {
+  return (command_id & 0x80000000u) != 0;
+}
+constexpr std::uint32_t response_id(std::uint32_t command_id) {
+  return command_id | 0x80000000u;
+}
 std::string_view command_name(std::uint32_t command_id);
 
 /// command_status values we produce or react to (SMPP 3.4 section 5.1.3). Peers may send any
 /// 32-bit value (vendor codes such as 0x400-0x4FF); those are kept as numbers.
 namespace status {
 constexpr std::uint32_t ok = 0x00;
-constexpr std::uint32_t invalid_message_length = 0x01;  // ESME_RINVMSGLEN
-constexpr std::uint32_t invalid_command_length = 0x02;  // ESME_RINVCMDLEN
-constexpr std::uint32_t invalid_command_id = 0x03;      // ESME_RINVCMDID
-constexpr std::uint32_t invalid_bind_status = 0x04;     // ESME_RINVBNDSTS
-constexpr std::uint32_t already_bound = 0x05;           // ESME_RALYBND
-constexpr std::uint32_t system_error = 0x08;            // ESME_RSYSERR
-constexpr std::uint32_t invalid_dest_addr = 0x0B;       // ESME_RINVDSTADR
-constexpr std::uint32_t bind_failed = 0x0D;             // ESME_RBINDFAIL
-constexpr std::uint32_t invalid_password = 0x0E;        // ESME_RINVPASWD
-constexpr std::uint32_t invalid_system_id = 0x0F;       // ESME_RINVSYSID
-constexpr std::uint32_t message_queue_full = 0x14;      // ESME_RMSGQFUL
-constexpr std::uint32_t submit_failed = 0x45;           // ESME_RSUBMITFAIL
-constexpr std::uint32_t throttled = 0x58;               // ESME_RTHROTTLED
-constexpr std::uint32_t temp_app_error = 0x64;          // ESME_RX_T_APPN
+constexpr std::uint32_t invalid_message_length = 0x01;         // ESME_RINVMSGLEN
+constexpr std::uint32_t invalid_command_length = 0x02;         // ESME_RINVCMDLEN
+constexpr std::uint32_t invalid_command_id = 0x03;             // ESME_RINVCMDID
+constexpr std::uint32_t invalid_bind_status = 0x04;            // ESME_RINVBNDSTS
+constexpr std::uint32_t already_bound = 0x05;                  // ESME_RALYBND
+constexpr std::uint32_t system_error = 0x08;                   // ESME_RSYSERR
+constexpr std::uint32_t invalid_dest_addr = 0x0B;              // ESME_RINVDSTADR
+constexpr std::uint32_t bind_failed = 0x0D;                    // ESME_RBINDFAIL
+constexpr std::uint32_t invalid_password = 0x0E;               // ESME_RINVPASWD
+constexpr std::uint32_t invalid_system_id = 0x0F;              // ESME_RINVSYSID
+constexpr std::uint32_t message_queue_full = 0x14;             // ESME_RMSGQFUL
+constexpr std::uint32_t submit_failed = 0x45;                  // ESME_RSUBMITFAIL
+constexpr std::uint32_t throttled = 0x58;                      // ESME_RTHROTTLED
+constexpr std::uint32_t temp_app_error = 0x64;                 // ESME_RX_T_APPN
 constexpr std::uint32_t invalid_optional_param_stream = 0xC0;  // ESME_RINVOPTPARSTREAM
 constexpr std::uint32_t optional_param_not_allowed = 0xC1;     // ESME_ROPTPARNOTALLWD
 constexpr std::uint32_t invalid_param_length = 0xC2;           // ESME_RINVPARLEN
@@ -167,8 +171,8 @@ struct empty_body {
   friend bool operator==(const empty_body&, const empty_body&) = default;
 };
 
-using body = std::variant<empty_body, bind_body, bind_resp_body, sm_body, data_sm_body,
-                          message_id_body>;
+using body =
+    std::variant<empty_body, bind_body, bind_resp_body, sm_body, data_sm_body, message_id_body>;
 
 struct pdu {
   std::uint32_t command_id = 0;

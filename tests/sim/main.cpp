@@ -15,6 +15,7 @@
 #include <map>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -26,7 +27,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
 
 #include "tests/sim/smsc.hpp"
 
@@ -95,10 +95,9 @@ void print_stats(const sim::smsc& s) {
       "sim-stats connections={} binds_ok={} binds_rejected={} unbinds={} submits={} "
       "throttled={} enquire_links={} deliver_sent={} deliver_resp_ok={} deliver_resp_error={} "
       "generic_nacks_received={} decode_errors={} peak_pending_submits={}\n",
-      st.connections, st.binds_ok, st.binds_rejected, st.unbinds, st.submits,
-      st.submits_throttled, st.enquire_links, st.deliver_sent, st.deliver_resp_ok,
-      st.deliver_resp_error, st.generic_nacks_received, st.decode_errors,
-      st.peak_pending_submits);
+      st.connections, st.binds_ok, st.binds_rejected, st.unbinds, st.submits, st.submits_throttled,
+      st.enquire_links, st.deliver_sent, st.deliver_resp_ok, st.deliver_resp_error,
+      st.generic_nacks_received, st.decode_errors, st.peak_pending_submits);
   std::fflush(stdout);
 }
 
@@ -126,14 +125,16 @@ awaitable<void> interactive(sim::smsc& s, std::string msisdn, std::function<void
     show(m);
     if (m.ussd && m.msisdn == msisdn) in_dialog = !m.ends_dialog;
   };
-  fmt::print("Phone +{}: type a USSD code such as *123# to dial, then answer each screen; "
-             "'quit' to exit.\n> ",
-             msisdn);
+  fmt::print(
+      "Phone +{}: type a USSD code such as *123# to dial, then answer each screen; "
+      "'quit' to exit.\n> ",
+      msisdn);
   std::fflush(stdout);
   for (;;) {
     auto [ec, n] = co_await asio::async_read_until(in, buf, '\n', nothrow);
     if (ec) break;
-    std::string line(asio::buffers_begin(buf.data()), asio::buffers_begin(buf.data()) + static_cast<std::ptrdiff_t>(n));
+    std::string line(asio::buffers_begin(buf.data()),
+                     asio::buffers_begin(buf.data()) + static_cast<std::ptrdiff_t>(n));
     buf.consume(n);
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     if (line == "quit" || line == "exit") break;
@@ -197,7 +198,8 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
         co_return fail(fmt::format("expected '{}' in '{}'", arg, m->text));
       if (verb == "expect-sms" && m->ussd) co_return fail("expected an SMS, got a USSD screen");
       if (verb != "expect-sms" && !m->ussd) co_return fail("expected a USSD screen, got an SMS");
-      if (verb == "expect-end" && !m->ends_dialog) co_return fail("the screen does not end the dialog");
+      if (verb == "expect-end" && !m->ends_dialog)
+        co_return fail("the screen does not end the dialog");
       if (verb == "expect-continue" && m->ends_dialog) co_return fail("the screen ends the dialog");
     } else if (verb == "sleep") {
       asio::steady_timer t(ex, std::chrono::milliseconds(std::stoi(arg)));
@@ -219,8 +221,9 @@ struct load_result {
 };
 
 awaitable<void> virtual_user(sim::smsc& s, inbox& box, std::string msisdn, std::string code,
-                             std::string answer, clock_type::time_point end, std::uint64_t max_dials,
-                             std::chrono::milliseconds hop_timeout, load_result& r) {
+                             std::string answer, clock_type::time_point end,
+                             std::uint64_t max_dials, std::chrono::milliseconds hop_timeout,
+                             load_result& r) {
   while (clock_type::now() < end && r.dials < max_dials) {
     ++r.dials;
     auto sent = clock_type::now();
@@ -240,7 +243,8 @@ awaitable<void> virtual_user(sim::smsc& s, inbox& box, std::string msisdn, std::
         --hop;
         continue;
       }
-      r.latencies_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - sent).count());
+      r.latencies_ms.push_back(
+          std::chrono::duration<double, std::milli>(clock_type::now() - sent).count());
       ++r.hops;
       if (m->ends_dialog || clock_type::now() >= end) break;
       sent = clock_type::now();
@@ -297,8 +301,7 @@ int main(int argc, char** argv) {
   CLI::App app{"ussdpay-sim: SMSC / USSD centre and phone simulator"};
   sim::smsc_options opt;
   opt.port = 2775;
-  std::string mode = "interactive", script, msisdn = "923001234567", code = "*123#",
-              answer = "1";
+  std::string mode = "interactive", script, msisdn = "923001234567", code = "*123#", answer = "1";
   std::uint32_t sessions = 10, respond_delay_ms = 0, duration_s = 10, step_timeout_ms = 5000;
   std::uint64_t max_dials = 1'000'000;
   app.add_option("--mode", mode, "interactive | scripted | load | serve")
@@ -310,8 +313,10 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", opt.tls_cert_file, "PEM certificate chain: serve TLS");
   app.add_option("--tls-key", opt.tls_key_file, "PEM private key for --tls-cert");
   app.add_flag("--decimal-ids", opt.decimal_message_ids, "message ids in decimal, not hex");
-  app.add_option("--throttle-first", opt.throttle_first, "answer the first N submit_sm with ESME_RTHROTTLED");
-  app.add_option("--throttle-every", opt.throttle_every, "answer every Nth submit_sm with ESME_RTHROTTLED");
+  app.add_option("--throttle-first", opt.throttle_first,
+                 "answer the first N submit_sm with ESME_RTHROTTLED");
+  app.add_option("--throttle-every", opt.throttle_every,
+                 "answer every Nth submit_sm with ESME_RTHROTTLED");
   app.add_option("--respond-delay-ms", respond_delay_ms, "delay before answering submit_sm");
   app.add_flag("--silent", opt.silent, "accept binds, then never answer");
   app.add_option("--flush-every", opt.flush_every,
@@ -342,7 +347,8 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "ussdpay-sim: cannot listen on {}:{}: {}\n", opt.host, opt.port, e.what());
     return 2;
   }
-  fmt::print("ussdpay-sim listening on {}:{}{}\n", opt.host, s.port(), opt.tls_cert_file.empty() ? "" : " (TLS)");
+  fmt::print("ussdpay-sim listening on {}:{}{}\n", opt.host, s.port(),
+             opt.tls_cert_file.empty() ? "" : " (TLS)");
   std::fflush(stdout);
 
   int exit_code = 0;

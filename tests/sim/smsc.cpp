@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
 
 namespace ussdpay::sim {
 
@@ -21,8 +21,10 @@ constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 struct smsc::connection {
   connection(tcp::socket s, asio::ssl::context* ctx, const codec_limits& limits)
-      : stream(std::move(s), ctx ? *ctx : dummy_ctx()), wake(stream.get_executor()),
-        tls(ctx != nullptr), frames(limits) {
+      : stream(std::move(s), ctx ? *ctx : dummy_ctx()),
+        wake(stream.get_executor()),
+        tls(ctx != nullptr),
+        frames(limits) {
     wake.expires_at(std::chrono::steady_clock::time_point::max());
   }
   static asio::ssl::context& dummy_ctx() {
@@ -136,8 +138,10 @@ awaitable<void> smsc::serve(std::shared_ptr<connection> c) {
     auto buf = asio::buffer(space.data(), space.size());
     boost::system::error_code ec;
     std::size_t n = 0;
-    if (c->tls) std::tie(ec, n) = co_await c->stream.async_read_some(buf, nothrow);
-    else std::tie(ec, n) = co_await c->stream.next_layer().async_read_some(buf, nothrow);
+    if (c->tls)
+      std::tie(ec, n) = co_await c->stream.async_read_some(buf, nothrow);
+    else
+      std::tie(ec, n) = co_await c->stream.next_layer().async_read_some(buf, nothrow);
     if (!*alive) co_return;
     if (ec) break;
     c->frames.commit(n);
@@ -185,8 +189,11 @@ awaitable<void> smsc::writer(std::shared_ptr<connection> c) {
     out.clear();
     out.swap(c->wbuf);
     boost::system::error_code ec;
-    if (c->tls) std::tie(ec, std::ignore) = co_await asio::async_write(c->stream, asio::buffer(out), nothrow);
-    else std::tie(ec, std::ignore) = co_await asio::async_write(c->stream.next_layer(), asio::buffer(out), nothrow);
+    if (c->tls)
+      std::tie(ec, std::ignore) = co_await asio::async_write(c->stream, asio::buffer(out), nothrow);
+    else
+      std::tie(ec, std::ignore) =
+          co_await asio::async_write(c->stream.next_layer(), asio::buffer(out), nothrow);
     if (!*alive) co_return;
     if (ec) break;
   }
@@ -228,9 +235,12 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
       const auto& b = std::get<bind_body>(p.body);
       pdu resp = p.make_response();
       std::get<bind_resp_body>(resp.body).system_id = "ussdpay-sim";
-      if (c->bound) resp.command_status = status::already_bound;
-      else if (b.system_id != opt_.system_id) resp.command_status = status::invalid_system_id;
-      else if (b.password != opt_.password) resp.command_status = status::invalid_password;
+      if (c->bound)
+        resp.command_status = status::already_bound;
+      else if (b.system_id != opt_.system_id)
+        resp.command_status = status::invalid_system_id;
+      else if (b.password != opt_.password)
+        resp.command_status = status::invalid_password;
       if (resp.command_status != status::ok) {
         ++stats_.binds_rejected;
         resp.body = bind_resp_body{};
@@ -281,15 +291,20 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
       send(c, p.make_response(status::invalid_bind_status));
       return;
     case command::deliver_sm_resp:
-      if (p.command_status == status::ok) ++stats_.deliver_resp_ok;
-      else ++stats_.deliver_resp_error;
+      if (p.command_status == status::ok)
+        ++stats_.deliver_resp_ok;
+      else
+        ++stats_.deliver_resp_error;
       return;
-    case command::generic_nack: ++stats_.generic_nacks_received; return;
+    case command::generic_nack:
+      ++stats_.generic_nacks_received;
+      return;
     case command::unbind_resp:
       c->closing = true;
       return;
     default:
-      if (!is_response(p.command_id)) send(c, make_empty(command::generic_nack, p.sequence_number, status::invalid_command_id));
+      if (!is_response(p.command_id))
+        send(c, make_empty(command::generic_nack, p.sequence_number, status::invalid_command_id));
       return;
   }
 }
@@ -348,8 +363,9 @@ void smsc::schedule_receipt(const sm_body& submitted, const std::string& message
   std::tm tm{};
   gmtime_r(&now, &tm);
   std::strftime(when, sizeof when, "%y%m%d%H%M", &tm);
-  r.short_message = fmt::format("id:{} sub:001 dlvrd:001 submit date:{} done date:{} stat:DELIVRD err:000 text:{}",
-                                message_id, when, when, submitted.short_message.substr(0, 20));
+  r.short_message = fmt::format(
+      "id:{} sub:001 dlvrd:001 submit date:{} done date:{} stat:DELIVRD err:000 text:{}",
+      message_id, when, when, submitted.short_message.substr(0, 20));
   if (r.short_message.size() > 253) r.short_message.resize(253);
   r.tlvs.push_back(tlv::octets(tag::receipted_message_id, message_id + '\0'));
   r.tlvs.push_back(tlv::u8(tag::message_state, 2));  // DELIVERED
@@ -400,8 +416,9 @@ bool smsc::reply(const std::string& msisdn, const std::string& text) {
   b.destination = {0, 0, opt_.service_address};
   b.short_message = text;
   b.tlvs.push_back(tlv::u8(tag::ussd_service_op, 18));
-  b.tlvs.push_back(tlv::u16(tag::its_session_info,
-                            static_cast<std::uint16_t>((it->second.session << 8) | it->second.seq)));
+  b.tlvs.push_back(
+      tlv::u16(tag::its_session_info,
+               static_cast<std::uint16_t>((it->second.session << 8) | it->second.seq)));
   return deliver(std::move(b));
 }
 

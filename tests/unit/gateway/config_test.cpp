@@ -98,7 +98,8 @@ x = 1
   INFO(report);
   CHECK(report.find(f.path + ":2: smpp.port: must be an integer") != std::string::npos);
   CHECK(report.find(f.path + ":3: smpp.windw: unknown key") != std::string::npos);
-  CHECK(report.find(f.path + ":4: smpp.enquire_link_interval: must be a string") != std::string::npos);
+  CHECK(report.find(f.path + ":4: smpp.enquire_link_interval: must be a string") !=
+        std::string::npos);
   CHECK(report.find("smpp.password: must be at most 8 characters") != std::string::npos);
   CHECK(report.find(":7: nonsense.x: unknown key") != std::string::npos);
   CHECK(report.find("USSDPAY_SMPP_WINDOW: must be an integer") != std::string::npos);

@@ -628,7 +628,7 @@ TEST_CASE("command_length must match the frame and the limits", "[codec][malform
       CHECK(e.hdr.sequence_number == 3);
     }
   }
-  SECTION("command_length 8 on an 8-byte-claiming 16-byte header-only frame") {
+  SECTION("command_length 8 on a 16-byte frame") {
     std::string f = frame(command::enquire_link, 0, 1, "");
     put32(f, 0, 8);
     CHECK(must_fail(f).status == smpp::status::invalid_command_length);

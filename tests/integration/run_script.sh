@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Runs one ussdpay-sim script against the real daemon:
+#
+#   run_script.sh SIM DAEMON CONFIG SCRIPT
+#
+# The simulator (scripted mode, any free port) plays the SMSC and the subscriber; the daemon is
+# started with USSDPAY_SMPP_PORT pointing at it. The result is the simulator's exit status
+# (0 = every step passed). Every wait is bounded; both processes are always ended, by PID.
+set -u
+
+if [ $# -ne 4 ]; then
+  echo "usage: $0 SIM DAEMON CONFIG SCRIPT" >&2
+  exit 2
+fi
+sim=$1 daemon=$2 config=$3 script=$4
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ussdpay-script-XXXXXX")
+sim_pid="" daemon_pid=""
+
+cleanup() {
+  # Only the two processes started here, by PID.
+  for pid in $daemon_pid $sim_pid; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+    fi
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+show_logs() {
+  echo "--- ussdpay-sim output ---"
+  cat "$work/sim.out"
+  echo "--- ussdpayd log ---"
+  cat "$work/daemon.log" 2>/dev/null
+}
+
+# Waits up to $2 tenths of a second for process $1 to exit; true if it did.
+wait_gone() {
+  local i
+  for ((i = 0; i < $2; i++)); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  ! kill -0 "$1" 2>/dev/null
+}
+
+# 1. The simulator listens on any free port and says which.
+"$sim" --mode scripted --port 0 --script "$script" >"$work/sim.out" 2>&1 &
+sim_pid=$!
+port=""
+for ((i = 0; i < 100; i++)); do
+  port=$(sed -n 's/^ussdpay-sim listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$work/sim.out")
+  [ -n "$port" ] && break
+  kill -0 "$sim_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if [ -z "$port" ]; then
+  echo "FAIL: ussdpay-sim did not report its port within 10 s"
+  show_logs
+  exit 1
+fi
+echo "ussdpay-sim (pid $sim_pid) listening on port $port"
+
+# 2. The daemon, with the shipped configuration, pointed at it.
+USSDPAY_SMPP_HOST=127.0.0.1 USSDPAY_SMPP_PORT=$port "$daemon" --config "$config" \
+  >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+echo "ussdpayd (pid $daemon_pid) started"
+
+# 3. The script runs; its exit status is the verdict (bounded: 60 s).
+if wait_gone "$sim_pid" 600; then
+  wait "$sim_pid"
+  rc=$?
+else
+  echo "FAIL: ussdpay-sim still running after 60 s"
+  kill -KILL "$sim_pid" 2>/dev/null
+  wait "$sim_pid" 2>/dev/null
+  rc=124
+fi
+
+# 4. The daemon is stopped the way an operator would: SIGTERM, then at most 5 s.
+if kill -0 "$daemon_pid" 2>/dev/null; then
+  kill -TERM "$daemon_pid"
+  if wait_gone "$daemon_pid" 50; then
+    wait "$daemon_pid"
+    echo "ussdpayd exited with status $?"
+  else
+    echo "ussdpayd did not exit within 5 s of SIGTERM; killing it"
+  fi
+else
+  wait "$daemon_pid"
+  echo "ussdpayd had already exited with status $?"
+fi
+
+show_logs
+echo "ussdpay-sim exit status: $rc"
+exit "$rc"
