@@ -11,11 +11,13 @@
 #include <fmt/format.h>
 
 // Order matters: smpp34_params.h uses the types declared in smpp34_structs.h.
+// clang-format off
 extern "C" {
 #include <smpp34.h>
-#include <smpp34_params.h>
 #include <smpp34_structs.h>
+#include <smpp34_params.h>
 }
+// clang-format on
 
 namespace ussdpay::smpp {
 namespace {
