@@ -326,6 +326,28 @@ TEST_CASE("the daemon binds and answers a dial with the welcome screen", "[integ
   stop_cleanly(*d);
 }
 
+TEST_CASE(
+    "two transmitter+receiver pairs: dials arrive on a receiver, screens leave on a "
+    "transmitter",
+    "[integration]") {
+  // The operator wants separate transmitter and receiver binds, two pairs of them.
+  sim_host smsc(sim_options());
+  auto d = start_daemon(
+      smsc.port(), {{"USSDPAY_SMPP_BIND", "transmitter_receiver"}, {"USSDPAY_SMPP_BINDS", "2"}});
+
+  // Four binds come up: tx0, rx0, tx1, rx1.
+  REQUIRE_D(smsc.wait_stats([](const sim::smsc_stats& s) { return s.binds_ok == 4; }, 5000ms), *d);
+  CHECK(smsc.stats().connections == 4);
+
+  // Five subscribers dial; each gets the welcome screen (a transmitter bind can only submit,
+  // a receiver bind can only receive, so this only works if the pair is used the right way).
+  for (int i = 0; i < 5; ++i) REQUIRE(smsc.dial("25470000010" + std::to_string(i), "*123#"));
+  REQUIRE_D(smsc.wait_screens(5, 5000ms), *d);
+  CHECK(smsc.stats().submits == 5);
+
+  stop_cleanly(*d);
+}
+
 TEST_CASE("a wrong password is retried with capped back-off until the SMSC accepts it",
           "[integration]") {
   // The SMSC expects another password than the gateway's "secret".

@@ -111,7 +111,7 @@ void show(const sim::mt_message& m) {
     std::istringstream lines(m.text);
     for (std::string line; std::getline(lines, line);) fmt::print("| {}\n", line);
     fmt::print("+--------------------------------------\n");
-    fmt::print("{}", m.ends_dialog ? "(dialog ended)\n" : "reply> ");
+    fmt::print("{}", m.ends_dialog ? "(dialog ended)\n> " : "reply> ");
   }
   std::fflush(stdout);
 }
