@@ -7,12 +7,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 namespace ussdpay::smpp {
 
@@ -21,30 +19,12 @@ using asio::use_awaitable;
 using tcp = asio::ip::tcp;
 constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 
-struct link_session::connection {
-  connection(asio::any_io_executor ex, asio::ssl::context& ctx, bool use_tls, std::uint64_t g,
+// The link's connection: the shared byte stream plus the generation it belongs to.
+struct link_session::connection : pdu_connection {
+  connection(asio::any_io_executor ex, asio::ssl::context* ctx, std::uint64_t g,
              const codec_limits& limits)
-      : stream(ex, ctx), wake(ex), tls(use_tls), gen(g), frames(limits) {
-    wake.expires_at(clock::time_point::max());
-  }
-  asio::ssl::stream<tcp::socket> stream;
-  asio::steady_timer wake;  // the writer sleeps on it; cancel() wakes it
-  bool tls;
+      : pdu_connection(ex, ctx, limits), gen(g) {}
   std::uint64_t gen;
-  framer frames;
-  std::string wbuf;
-  bool closing = false;  // flush wbuf, then close
-  bool closed = false;
-
-  tcp::socket& socket() { return stream.next_layer(); }
-  void close() {
-    if (closed) return;
-    closed = true;
-    boost::system::error_code ignored;
-    socket().shutdown(tcp::socket::shutdown_both, ignored);
-    socket().close(ignored);
-    wake.cancel();
-  }
 };
 
 link_session::link_session(asio::any_io_executor ex, endpoint_config ep, link_config cfg,
@@ -109,8 +89,8 @@ void link_session::pump() {
         start_connect();
       } else if (auto* c = std::get_if<action::close>(&a)) {
         // Last words (unbind_resp, generic_nack) go out before the close.
-        if (fsm_.has_output() && conn_ && !conn_->closed && !conn_->closing)
-          conn_->wbuf += fsm_.take_output();
+        if (fsm_.has_output() && conn_ && !conn_->closed() && !conn_->closing())
+          conn_->outbox() += fsm_.take_output();
         close_connection(c->reason);
       } else if (auto* d = std::get_if<action::completed>(&a)) {
         auto it = pending_.find(d->id);
@@ -135,12 +115,12 @@ void link_session::pump() {
       }
     }
     if (fsm_.has_output()) {
-      if (conn_ && !conn_->closed && !conn_->closing) {
-        if (conn_->wbuf.empty())
-          conn_->wbuf = fsm_.take_output();
+      if (conn_ && !conn_->closed() && !conn_->closing()) {
+        if (conn_->outbox().empty())
+          conn_->outbox() = fsm_.take_output();
         else
-          conn_->wbuf += fsm_.take_output();
-        conn_->wake.cancel();
+          conn_->outbox() += fsm_.take_output();
+        conn_->flush();
       } else {
         fsm_.take_output();  // no connection to write to; the FSM already failed its requests
       }
@@ -207,8 +187,8 @@ awaitable<void> link_session::timer_loop() {
 
 void link_session::start_connect() {
   if (conn_) conn_->close();
-  conn_ =
-      std::make_shared<connection>(ex_, *tls_ctx_, ep_.tls, ++generation_, fsm_.config().limits);
+  conn_ = std::make_shared<connection>(ex_, ep_.tls ? tls_ctx_.get() : nullptr, ++generation_,
+                                       fsm_.config().limits);
   asio::co_spawn(ex_, connect_op(conn_), asio::detached);
 }
 
@@ -217,13 +197,12 @@ void link_session::close_connection(const std::string& reason) {
   auto c = std::move(conn_);
   ++generation_;  // whatever c reports from now on is stale
   spdlog::debug("smpp {}: closing connection ({})", name_, reason);
-  if (c->wbuf.empty()) {
+  if (c->outbox().empty()) {
     c->close();
     return;
   }
   // Let the writer flush (an unbind_resp or generic_nack explaining the close), but not forever.
-  c->closing = true;
-  c->wake.cancel();
+  c->close_after_flush();
   auto guard = std::make_shared<asio::steady_timer>(ex_, ep_.close_flush_timeout);
   guard->async_wait([c, guard](boost::system::error_code) { c->close(); });
 }
@@ -243,15 +222,15 @@ awaitable<void> link_session::connect_op(std::shared_ptr<connection> c) {
   if (!ec) {
     c->socket().set_option(tcp::no_delay(true), ec);
     ec = {};
-    if (c->tls) {
+    if (c->tls()) {
       if (ep_.tls_verify)
-        c->stream.set_verify_callback(asio::ssl::host_name_verification(ep_.host));
-      if (!SSL_set_tlsext_host_name(c->stream.native_handle(), ep_.host.c_str()))
+        c->tls_stream().set_verify_callback(asio::ssl::host_name_verification(ep_.host));
+      if (!SSL_set_tlsext_host_name(c->tls_stream().native_handle(), ep_.host.c_str()))
         ec = boost::system::error_code(static_cast<int>(::ERR_get_error()),
                                        asio::error::get_ssl_category());
       if (!ec) {
-        auto [hec] =
-            co_await c->stream.async_handshake(asio::ssl::stream_base::client, as_tuple_awaitable);
+        auto [hec] = co_await c->tls_stream().async_handshake(asio::ssl::stream_base::client,
+                                                              as_tuple_awaitable);
         ec = hec;
         if (!*alive || c->gen != generation_) co_return;
       }
@@ -271,24 +250,16 @@ awaitable<void> link_session::connect_op(std::shared_ptr<connection> c) {
 awaitable<void> link_session::reader(std::shared_ptr<connection> c) {
   auto alive = alive_;
   for (;;) {
-    auto space = c->frames.prepare();
-    auto buf = asio::buffer(space.data(), space.size());
-    boost::system::error_code ec;
-    std::size_t n = 0;
-    if (c->tls)
-      std::tie(ec, n) = co_await c->stream.async_read_some(buf, as_tuple_awaitable);
-    else
-      std::tie(ec, n) = co_await c->socket().async_read_some(buf, as_tuple_awaitable);
+    const auto ec = co_await c->read_some();
     if (!*alive || c->gen != generation_) co_return;
     if (ec) {
       fsm_.on_closed(clock::now(), ec == asio::error::eof ? "closed by peer" : ec.message());
       pump();
       co_return;
     }
-    c->frames.commit(n);
     const auto now = clock::now();
     for (;;) {
-      auto next = c->frames.next();
+      auto next = c->frames().next();
       if (auto* f = std::get_if<std::span<const std::uint8_t>>(&next)) {
         fsm_.on_frame(now, *f);
         if (c->gen != generation_) break;  // the FSM closed this connection
@@ -305,34 +276,10 @@ awaitable<void> link_session::reader(std::shared_ptr<connection> c) {
 
 awaitable<void> link_session::writer(std::shared_ptr<connection> c) {
   auto alive = alive_;
-  std::string out;
-  while (!c->closed) {
-    if (c->wbuf.empty()) {
-      if (c->closing) break;
-      c->wake.expires_at(clock::time_point::max());
-      co_await c->wake.async_wait(as_tuple_awaitable);
-      if (!*alive) co_return;
-      continue;
-    }
-    out.clear();
-    out.swap(c->wbuf);
-    boost::system::error_code ec;
-    if (c->tls)
-      std::tie(ec, std::ignore) =
-          co_await asio::async_write(c->stream, asio::buffer(out), as_tuple_awaitable);
-    else
-      std::tie(ec, std::ignore) =
-          co_await asio::async_write(c->socket(), asio::buffer(out), as_tuple_awaitable);
-    if (!*alive) co_return;
-    if (ec) {
-      if (c->gen == generation_) {
-        fsm_.on_closed(clock::now(), "write failed: " + ec.message());
-        pump();
-      }
-      break;
-    }
-  }
-  c->close();
+  const auto ec = co_await c->write_loop();
+  if (!*alive || !ec || c->gen != generation_) co_return;
+  fsm_.on_closed(clock::now(), "write failed: " + ec.message());
+  pump();
 }
 
 }  // namespace ussdpay::smpp

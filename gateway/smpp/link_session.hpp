@@ -31,6 +31,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "gateway/smpp/codec.hpp"
+#include "gateway/smpp/connection.hpp"
 #include "gateway/smpp/link_fsm.hpp"
 
 namespace ussdpay::smpp {

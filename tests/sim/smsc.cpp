@@ -19,39 +19,15 @@ using tcp = asio::ip::tcp;
 using namespace smpp;
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
-struct smsc::connection {
+struct smsc::connection : pdu_connection {
   connection(tcp::socket s, asio::ssl::context* ctx, const codec_limits& limits)
-      : stream(std::move(s), ctx ? *ctx : dummy_ctx()),
-        wake(stream.get_executor()),
-        tls(ctx != nullptr),
-        frames(limits) {
-    wake.expires_at(std::chrono::steady_clock::time_point::max());
-  }
-  static asio::ssl::context& dummy_ctx() {
-    static asio::ssl::context c(asio::ssl::context::tls_server);
-    return c;
-  }
-  asio::ssl::stream<tcp::socket> stream;
-  asio::steady_timer wake;
-  bool tls;
-  framer frames;
-  std::string wbuf;
+      : pdu_connection(std::move(s), ctx, limits) {}
   bool bound = false;
   bind_mode mode = bind_mode::transceiver;
-  bool closing = false;
-  bool closed = false;
   std::uint32_t seq = 0;
 
   bool can_receive() const { return bound && mode != bind_mode::transmitter; }
   std::uint32_t next_seq() { return seq = seq >= 0x7FFFFFFF ? 1 : seq + 1; }
-  void close() {
-    if (closed) return;
-    closed = true;
-    boost::system::error_code ignored;
-    stream.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.next_layer().close(ignored);
-    wake.cancel();
-  }
 };
 
 smsc::smsc(asio::any_io_executor ex, smsc_options opt)
@@ -87,8 +63,7 @@ void smsc::stop(bool abrupt) {
   for (auto& c : conns_) {
     if (!abrupt && c->bound) {
       send(c, make_empty(command::unbind, c->next_seq()));
-      c->closing = true;
-      c->wake.cancel();
+      c->close_after_flush();
     } else {
       c->close();
     }
@@ -123,8 +98,8 @@ awaitable<void> smsc::accept_loop() {
 
 awaitable<void> smsc::serve(std::shared_ptr<connection> c) {
   auto alive = alive_;
-  if (c->tls) {
-    auto [ec] = co_await c->stream.async_handshake(asio::ssl::stream_base::server, nothrow);
+  if (c->tls()) {
+    auto [ec] = co_await c->tls_stream().async_handshake(asio::ssl::stream_base::server, nothrow);
     if (!*alive) co_return;
     if (ec) {
       c->close();
@@ -133,28 +108,20 @@ awaitable<void> smsc::serve(std::shared_ptr<connection> c) {
     }
   }
   asio::co_spawn(ex_, writer(c), asio::detached);
-  while (!c->closed) {
-    auto space = c->frames.prepare();
-    auto buf = asio::buffer(space.data(), space.size());
-    boost::system::error_code ec;
-    std::size_t n = 0;
-    if (c->tls)
-      std::tie(ec, n) = co_await c->stream.async_read_some(buf, nothrow);
-    else
-      std::tie(ec, n) = co_await c->stream.next_layer().async_read_some(buf, nothrow);
+  while (!c->closed() && !c->closing()) {
+    const auto ec = co_await c->read_some();
     if (!*alive) co_return;
     if (ec) break;
-    c->frames.commit(n);
     std::uint32_t handled = 0;
     for (;;) {
-      auto next = c->frames.next();
+      auto next = c->frames().next();
       if (auto* f = std::get_if<std::span<const std::uint8_t>>(&next)) {
         handle(c, *f);
-        if (opt_.flush_every > 0 && ++handled % opt_.flush_every == 0 && !c->wbuf.empty()) {
+        if (opt_.flush_every > 0 && ++handled % opt_.flush_every == 0 && !c->outbox().empty()) {
           // Let the writer send what is answered so far before handling the rest of the read.
           co_await asio::post(ex_, asio::use_awaitable);
           if (!*alive) co_return;
-          if (c->closed) break;
+          if (c->closed()) break;
         }
         continue;
       }
@@ -162,48 +129,26 @@ awaitable<void> smsc::serve(std::shared_ptr<connection> c) {
         ++stats_.decode_errors;
         send(c, make_empty(command::generic_nack, e->hdr.sequence_number,
                            status::invalid_command_length));
-        c->closing = true;
+        c->close_after_flush();
       }
       break;
     }
-    if (c->closing) break;
   }
   if (c->bound && stats_.bound_now > 0) --stats_.bound_now;
   c->bound = false;
-  c->closing = true;
-  c->wake.cancel();
+  c->close_after_flush();
   conns_.erase(c);
 }
 
+// Holds the connection for as long as its writer runs.
 awaitable<void> smsc::writer(std::shared_ptr<connection> c) {
-  auto alive = alive_;
-  std::string out;
-  while (!c->closed) {
-    if (c->wbuf.empty()) {
-      if (c->closing) break;
-      c->wake.expires_at(std::chrono::steady_clock::time_point::max());
-      co_await c->wake.async_wait(nothrow);
-      if (!*alive) co_return;
-      continue;
-    }
-    out.clear();
-    out.swap(c->wbuf);
-    boost::system::error_code ec;
-    if (c->tls)
-      std::tie(ec, std::ignore) = co_await asio::async_write(c->stream, asio::buffer(out), nothrow);
-    else
-      std::tie(ec, std::ignore) =
-          co_await asio::async_write(c->stream.next_layer(), asio::buffer(out), nothrow);
-    if (!*alive) co_return;
-    if (ec) break;
-  }
-  c->close();
+  co_await c->write_loop();
 }
 
 void smsc::send(const std::shared_ptr<connection>& c, const pdu& p) {
-  if (c->closed) return;
-  if (encode(p, c->wbuf)) return;
-  c->wake.cancel();
+  if (c->closed()) return;
+  if (encode(p, c->outbox())) return;
+  c->flush();
 }
 
 std::string smsc::next_message_id() {
@@ -267,7 +212,7 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
       send(c, p.make_response());
       if (c->bound && stats_.bound_now > 0) --stats_.bound_now;
       c->bound = false;
-      c->closing = true;
+      c->close_after_flush();
       return;
     case command::submit_sm:
       if (!c->bound || c->mode == bind_mode::receiver) {
@@ -300,7 +245,7 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
       ++stats_.generic_nacks_received;
       return;
     case command::unbind_resp:
-      c->closing = true;
+      c->close_after_flush();
       return;
     default:
       if (!is_response(p.command_id))
@@ -378,7 +323,7 @@ void smsc::schedule_receipt(const sm_body& submitted, const std::string& message
 
 std::shared_ptr<smsc::connection> smsc::receiver() {
   for (auto& c : conns_)
-    if (c->can_receive() && !c->closing && !c->closed) return c;
+    if (c->can_receive() && !c->closing() && !c->closed()) return c;
   return nullptr;
 }
 

@@ -22,6 +22,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "gateway/smpp/codec.hpp"
+#include "gateway/smpp/connection.hpp"
 #include "gateway/smpp/link_fsm.hpp"
 #include "gateway/smpp/pdu.hpp"
 
