@@ -257,12 +257,22 @@ awaitable<void> link_session::reader(std::shared_ptr<connection> c) {
       pump();
       co_return;
     }
-    const auto now = clock::now();
+    auto now = clock::now();
+    std::uint32_t handled = 0;
     for (;;) {
       auto next = c->frames().next();
       if (auto* f = std::get_if<std::span<const std::uint8_t>>(&next)) {
         fsm_.on_frame(now, *f);
         if (c->gen != generation_) break;  // the FSM closed this connection
+        // A read can hold a whole window of responses. Send what they freed now rather than
+        // after the last one, so the SMSC works on new requests while we work on the rest
+        // (otherwise the two sides take turns: about half the throughput).
+        if (++handled % yield_every_frames == 0 && fsm_.has_output()) {
+          pump();
+          co_await asio::post(ex_, use_awaitable);
+          if (!*alive || c->gen != generation_) co_return;
+          now = clock::now();
+        }
         continue;
       }
       if (auto* e = std::get_if<framer::framing_error>(&next))

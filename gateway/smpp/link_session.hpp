@@ -114,6 +114,7 @@ class link_session {
   std::string last_failure_;  // cause of the last connect/bind failure logged at warn
   clock::time_point last_failure_logged_{};
   static constexpr std::chrono::seconds failure_log_interval{60};
+  static constexpr std::uint32_t yield_every_frames = 16;
 };
 
 }  // namespace ussdpay::smpp
