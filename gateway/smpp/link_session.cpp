@@ -61,6 +61,10 @@ void link_session::start() {
 }
 
 void link_session::stop(std::function<void()> done) {
+  if (fsm_.state() == link_state::stopped) {  // never started, or stopped already
+    if (done) asio::post(ex_, std::move(done));
+    return;
+  }
   on_stopped_ = std::move(done);
   fsm_.stop(clock::now());
   pump();
