@@ -335,19 +335,25 @@ bool smsc::deliver(sm_body body) {
   return true;
 }
 
-bool smsc::dial(const std::string& msisdn, const std::string& text) {
-  dialog d;
-  next_session_ = static_cast<std::uint8_t>(next_session_ == 255 ? 1 : next_session_ + 1);
-  d.session = next_session_;
+sm_body smsc::ussd_from(const std::string& msisdn, const std::string& text, std::uint8_t op,
+                        const dialog& d) const {
   sm_body b;
   b.service_type = "USSD";
   b.source = {1, 1, msisdn};
   b.destination = {0, 0, opt_.service_address};
   b.short_message = text;
-  b.tlvs.push_back(tlv::u8(tag::ussd_service_op, 1));
-  b.tlvs.push_back(tlv::u16(tag::its_session_info, static_cast<std::uint16_t>(d.session << 8)));
-  if (!deliver(std::move(b))) return false;
-  dialogs_[msisdn] = d;  // a new dial replaces the old dialog
+  b.tlvs.push_back(tlv::u8(tag::ussd_service_op, op));
+  b.tlvs.push_back(
+      tlv::u16(tag::its_session_info, static_cast<std::uint16_t>((d.session << 8) | d.seq)));
+  return b;
+}
+
+bool smsc::dial(const std::string& msisdn, const std::string& text) {
+  dialog d;
+  next_session_ = static_cast<std::uint8_t>(next_session_ == 255 ? 1 : next_session_ + 1);
+  d.session = next_session_;
+  if (!deliver(ussd_from(msisdn, text, 1, d))) return false;  // PSSR indication
+  dialogs_[msisdn] = d;                                       // a new dial replaces the old dialog
   return true;
 }
 
@@ -355,16 +361,7 @@ bool smsc::reply(const std::string& msisdn, const std::string& text) {
   auto it = dialogs_.find(msisdn);
   if (it == dialogs_.end()) return false;
   it->second.seq = static_cast<std::uint8_t>((it->second.seq + 2) & 0xFE);
-  sm_body b;
-  b.service_type = "USSD";
-  b.source = {1, 1, msisdn};
-  b.destination = {0, 0, opt_.service_address};
-  b.short_message = text;
-  b.tlvs.push_back(tlv::u8(tag::ussd_service_op, 18));
-  b.tlvs.push_back(
-      tlv::u16(tag::its_session_info,
-               static_cast<std::uint16_t>((it->second.session << 8) | it->second.seq)));
-  return deliver(std::move(b));
+  return deliver(ussd_from(msisdn, text, 18, it->second));  // USSR confirm
 }
 
 std::string decode_text(const std::string& octets, std::uint8_t data_coding) {

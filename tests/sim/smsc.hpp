@@ -117,6 +117,9 @@ class smsc {
   void send(const std::shared_ptr<connection>& c, const smpp::pdu& p);
   void schedule_receipt(const smpp::sm_body& submitted, const std::string& message_id);
   std::shared_ptr<connection> receiver();
+  /// A USSD deliver_sm from the subscriber in the default dialect.
+  smpp::sm_body ussd_from(const std::string& msisdn, const std::string& text, std::uint8_t op,
+                          const dialog& d) const;
   std::string next_message_id();
 
   asio::any_io_executor ex_;
