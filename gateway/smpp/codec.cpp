@@ -655,6 +655,20 @@ void restore_strict_fields(scratch& sc, std::uint32_t id, const body& b) {
 }
 
 template <class T>
+std::optional<std::string> pack_bind(std::uint32_t id, const bind_body& b, scratch& sc) {
+  lib_struct<T> ls;
+  if (auto e = fill_bind(ls, b)) return e;
+  return lib_pack(id, ls, sc);
+}
+
+template <class T>
+std::optional<std::string> pack_bind_resp(std::uint32_t id, const bind_resp_body& b, scratch& sc) {
+  lib_struct<T> ls;
+  if (auto e = put_cstr(ls.s.system_id, sizeof ls.s.system_id, b.system_id, "system_id")) return e;
+  return lib_pack(id, ls, sc);
+}
+
+template <class T>
 std::optional<std::string> pack_message_id(std::uint32_t id, const message_id_body& b,
                                            scratch& sc) {
   lib_struct<T> ls;
@@ -729,42 +743,23 @@ std::optional<std::string> encode(const pdu& p, std::string& out) {
     auto mismatch = [&] { return fmt::format("{} with the wrong body", command_name(id)); };
     switch (static_cast<command>(id)) {
       case command::bind_receiver:
+        e = pack_bind<bind_receiver_t>(id, std::get<bind_body>(p.body), sc);
+        break;
       case command::bind_transmitter:
-      case command::bind_transceiver: {
-        auto* b = std::get_if<bind_body>(&p.body);
-        if (b == nullptr) return mismatch();
-        if (id == static_cast<std::uint32_t>(command::bind_receiver)) {
-          lib_struct<bind_receiver_t> ls;
-          if (!(e = fill_bind(ls, *b))) e = lib_pack(id, ls, sc);
-        } else if (id == static_cast<std::uint32_t>(command::bind_transmitter)) {
-          lib_struct<bind_transmitter_t> ls;
-          if (!(e = fill_bind(ls, *b))) e = lib_pack(id, ls, sc);
-        } else {
-          lib_struct<bind_transceiver_t> ls;
-          if (!(e = fill_bind(ls, *b))) e = lib_pack(id, ls, sc);
-        }
+        e = pack_bind<bind_transmitter_t>(id, std::get<bind_body>(p.body), sc);
         break;
-      }
+      case command::bind_transceiver:
+        e = pack_bind<bind_transceiver_t>(id, std::get<bind_body>(p.body), sc);
+        break;
       case command::bind_receiver_resp:
-      case command::bind_transmitter_resp:
-      case command::bind_transceiver_resp: {
-        auto* b = std::get_if<bind_resp_body>(&p.body);
-        if (b == nullptr) return mismatch();
-        if (id == static_cast<std::uint32_t>(command::bind_receiver_resp)) {
-          lib_struct<bind_receiver_resp_t> ls;
-          if (!(e = put_cstr(ls.s.system_id, sizeof ls.s.system_id, b->system_id, "system_id")))
-            e = lib_pack(id, ls, sc);
-        } else if (id == static_cast<std::uint32_t>(command::bind_transmitter_resp)) {
-          lib_struct<bind_transmitter_resp_t> ls;
-          if (!(e = put_cstr(ls.s.system_id, sizeof ls.s.system_id, b->system_id, "system_id")))
-            e = lib_pack(id, ls, sc);
-        } else {
-          lib_struct<bind_transceiver_resp_t> ls;
-          if (!(e = put_cstr(ls.s.system_id, sizeof ls.s.system_id, b->system_id, "system_id")))
-            e = lib_pack(id, ls, sc);
-        }
+        e = pack_bind_resp<bind_receiver_resp_t>(id, std::get<bind_resp_body>(p.body), sc);
         break;
-      }
+      case command::bind_transmitter_resp:
+        e = pack_bind_resp<bind_transmitter_resp_t>(id, std::get<bind_resp_body>(p.body), sc);
+        break;
+      case command::bind_transceiver_resp:
+        e = pack_bind_resp<bind_transceiver_resp_t>(id, std::get<bind_resp_body>(p.body), sc);
+        break;
       case command::submit_sm:
       case command::deliver_sm: {
         auto* b = std::get_if<sm_body>(&p.body);
