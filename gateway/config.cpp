@@ -17,11 +17,22 @@ namespace {
 
 using std::chrono::milliseconds;
 
-struct bind_setting {
-  smpp::smsc_config* smsc;
+/// A string setting with its own parser (enumerations); returns an error message or nullopt.
+struct custom_setting {
+  std::function<std::optional<std::string>(const std::string&)> set;
 };
-using target = std::variant<std::string*, bool*, std::uint16_t*, std::uint32_t*, std::size_t*,
-                            double*, milliseconds*, bind_setting>;
+using byte_list = std::vector<std::uint8_t>;
+using target =
+    std::variant<std::string*, bool*, std::uint8_t*, std::uint16_t*, std::uint32_t*, std::size_t*,
+                 std::int64_t*, double*, milliseconds*, byte_list*, custom_setting>;
+
+custom_setting one_of(std::function<bool(const std::string&)> apply, std::string choices) {
+  return {[apply = std::move(apply),
+           choices = std::move(choices)](const std::string& v) -> std::optional<std::string> {
+    if (apply(v)) return std::nullopt;
+    return "must be one of " + choices;
+  }};
+}
 
 struct key_def {
   std::string section;  // "smpp", "ussd", "log"
@@ -33,6 +44,8 @@ std::vector<key_def> keys(config& c) {
   auto& s = c.smpp;
   auto& l = s.link;
   auto& e = s.endpoint;
+  auto& p = c.ussd_profile;
+  auto& u = c.ussd;
   return {
       {"smpp", "host", &e.host},
       {"smpp", "port", &e.port},
@@ -43,7 +56,14 @@ std::vector<key_def> keys(config& c) {
       {"smpp", "password", &l.password},
       {"smpp", "password_file", &c.smpp_password_file},
       {"smpp", "system_type", &l.system_type},
-      {"smpp", "bind", bind_setting{&s}},
+      {"smpp", "bind",
+       one_of(
+           [&s](const std::string& v) {
+             if (v != "transceiver" && v != "transmitter_receiver") return false;
+             s.pair = v == "transmitter_receiver";
+             return true;
+           },
+           "\"transceiver\", \"transmitter_receiver\"")},
       {"smpp", "binds", &s.binds},
       {"smpp", "window", &l.window},
       {"smpp", "max_queue", &l.max_queue},
@@ -63,10 +83,127 @@ std::vector<key_def> keys(config& c) {
       {"smpp", "unbind_timeout", &l.unbind_timeout},
       {"smpp", "max_command_length", &l.limits.max_command_length},
       {"smpp", "max_tlvs", &l.limits.max_tlvs},
-      {"ussd", "service_code", &c.ussd.service_code},
-      {"ussd", "welcome", &c.ussd.welcome},
+      {"smpp.ussd", "profile",
+       one_of([](const std::string& v) { return ussd::builtin_profile(v).has_value(); },
+              "default, sixdee, mica, huawei")},
+      {"smpp.ussd", "begin_ops", &p.begin_ops},
+      {"smpp.ussd", "continue_ops", &p.continue_ops},
+      {"smpp.ussd", "end_ops", &p.end_ops},
+      {"smpp.ussd", "abort_ops", &p.abort_ops},
+      {"smpp.ussd", "end_bit_closes", &p.end_bit_closes},
+      {"smpp.ussd", "continue_op", &p.continue_op},
+      {"smpp.ussd", "end_op", &p.end_op},
+      {"smpp.ussd", "echo_session_info", &p.echo_session_info},
+      {"smpp.ussd", "session_id",
+       one_of(
+           [&p](const std::string& v) {
+             using enum ussd::session_id_source;
+             if (v == "its_session_info")
+               p.session_id = its_session_info;
+             else if (v == "user_message_reference")
+               p.session_id = user_message_reference;
+             else if (v == "none")
+               p.session_id = none;
+             else
+               return false;
+             return true;
+           },
+           "its_session_info, user_message_reference, none")},
+      {"smpp.ussd", "service_type", &p.service_type},
+      {"smpp.ussd", "data_coding_gsm", &p.data_coding_gsm},
+      {"smpp.ussd", "data_coding_ucs2", &p.data_coding_ucs2},
+      {"smpp.ussd", "default_alphabet",
+       one_of(
+           [&p](const std::string& v) {
+             if (v == "gsm0338")
+               p.alphabet = menus::default_alphabet::gsm0338;
+             else if (v == "latin1")
+               p.alphabet = menus::default_alphabet::latin1;
+             else
+               return false;
+             return true;
+           },
+           "gsm0338, latin1")},
+      {"smpp.ussd", "max_gsm_chars", &p.max_gsm_chars},
+      {"smpp.ussd", "max_ucs2_chars", &p.max_ucs2_chars},
+      {"ussd", "service_code", &u.service_code},
+      {"ussd", "menus", &u.menus},
+      {"ussd", "default_language", &u.default_language},
+      {"ussd", "support_phone", &u.support_phone},
+      {"ussd", "currency", &u.currency},
+      {"ussd", "session_timeout", &u.session_timeout},
+      {"ussd", "max_session_length", &u.max_session_length},
+      {"ussd", "max_sessions", &u.max_sessions},
+      {"ussd", "inquiry_timeout", &u.inquiry_timeout},
+      {"ussd", "action_timeout", &u.action_timeout},
+      {"ussd", "payment_timeout", &u.payment_timeout},
+      {"demo", "bills_file", &c.demo_bills_file},
       {"log", "level", &c.log.level},
       {"log", "json", &c.log.json},
+  };
+}
+
+const char* env_value(char** env, std::string_view name) {
+  for (char** e = env; e != nullptr && *e != nullptr; ++e)
+    if (std::string_view(*e).starts_with(name) && (*e)[name.size()] == '=')
+      return *e + name.size() + 1;
+  return nullptr;
+}
+
+/// Keys of one [[billers]] entry (no environment overrides: entries have no stable name).
+std::vector<key_def> biller_keys(biller_config& b) {
+  auto& i = b.info;
+  auto& d = b.demo;
+  using adapters::check_digit;
+  using adapters::exactness;
+  return {
+      {"billers", "id", &i.id},
+      {"billers", "name", &i.name},
+      {"billers", "category", &i.category},
+      {"billers", "currency", &i.currency},
+      {"billers", "account_min", &i.account.min_length},
+      {"billers", "account_max", &i.account.max_length},
+      {"billers", "digits_only", &i.account.digits_only},
+      {"billers", "check_digit",
+       one_of(
+           [&i](const std::string& v) {
+             if (v == "none")
+               i.account.check = check_digit::none;
+             else if (v == "luhn")
+               i.account.check = check_digit::luhn;
+             else if (v == "mod11")
+               i.account.check = check_digit::mod11;
+             else
+               return false;
+             return true;
+           },
+           "none, luhn, mod11")},
+      {"billers", "exactness",
+       one_of(
+           [&i](const std::string& v) {
+             if (v == "exact")
+               i.amount_rule = exactness::exact;
+             else if (v == "at_least")
+               i.amount_rule = exactness::at_least;
+             else if (v == "at_most")
+               i.amount_rule = exactness::at_most;
+             else if (v == "any")
+               i.amount_rule = exactness::any;
+             else
+               return false;
+             return true;
+           },
+           "exact, at_least, at_most, any")},
+      {"billers", "kind", &b.kind},
+      {"billers", "fee_flat", &b.fee_flat},
+      {"billers", "fee_percent", &b.fee_percent},
+      {"billers", "fee_cap", &b.fee_cap},
+      {"billers", "synthesize", &d.synthesize},
+      {"billers", "latency", &d.latency},
+      {"billers", "reject_rate", &d.reject_rate},
+      {"billers", "timeout_rate", &d.timeout_rate},
+      {"billers", "timeout", &d.timeout},
+      {"billers", "seed", &d.seed},
   };
 }
 
@@ -127,18 +264,33 @@ struct setter {
             if (!d) return std::string("must be a duration such as \"500ms\", \"30s\" or \"2m\"");
             *p = *d;
             return std::nullopt;
-          } else if constexpr (std::is_same_v<P, bind_setting>) {
-            if (v == "transceiver")
-              p.smsc->pair = false;
-            else if (v == "transmitter_receiver")
-              p.smsc->pair = true;
-            else
-              return std::string("must be \"transceiver\" or \"transmitter_receiver\"");
+          } else if constexpr (std::is_same_v<P, custom_setting>) {
+            return p.set(v);
+          } else if constexpr (std::is_same_v<P, byte_list*>) {
+            // "1,18,0x81"
+            byte_list out;
+            std::size_t pos = 0;
+            while (pos <= v.size() && !v.empty()) {
+              const auto comma = v.find(',', pos);
+              const std::string item =
+                  v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+              char* end = nullptr;
+              const long n = std::strtol(item.c_str(), &end, 0);
+              if (item.empty() || *end != '\0' || n < 0 || n > 255)
+                return std::string("must be a list of values 0..255, such as \"1,18,0x81\"");
+              out.push_back(static_cast<std::uint8_t>(n));
+              if (comma == std::string::npos) break;
+              pos = comma + 1;
+            }
+            *p = std::move(out);
             return std::nullopt;
           } else {
+            // Decimal, or hexadecimal with 0x (ussd_service_op values are often written so).
+            const bool hex = v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
+            const char* first = v.data() + (hex ? 2 : 0);
             std::int64_t n = 0;
-            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-            if (ec != std::errc() || end != v.data() + v.size())
+            auto [end, ec] = std::from_chars(first, v.data() + v.size(), n, hex ? 16 : 10);
+            if (ec != std::errc() || end != v.data() + v.size() || end == first)
               return std::string("must be an integer");
             return set_int(p, n);
           }
@@ -160,9 +312,21 @@ struct setter {
               return std::nullopt;
             }
             return std::string("must be a number >= 0");
+          } else if constexpr (std::is_same_v<P, byte_list*>) {
+            const auto* arr = n.as_array();
+            if (arr == nullptr) return std::string("must be an array of integers 0..255");
+            byte_list out;
+            for (auto&& x : *arr) {
+              auto i = x.value<std::int64_t>();
+              if (!i || *i < 0 || *i > 255)
+                return std::string("must be an array of integers 0..255");
+              out.push_back(static_cast<std::uint8_t>(*i));
+            }
+            *p = std::move(out);
+            return std::nullopt;
           } else if constexpr (std::is_same_v<P, std::string*> ||
                                std::is_same_v<P, milliseconds*> ||
-                               std::is_same_v<P, bind_setting>) {
+                               std::is_same_v<P, custom_setting>) {
             if (!n.is_string()) return std::string("must be a string");
             return from_text(t, n.as_string()->get());
           } else {
@@ -194,13 +358,90 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
   if (l.enquire_link_interval.count() == 0) err("smpp.enquire_link_interval", "must be > 0");
   if (l.inactivity_timeout <= l.enquire_link_interval)
     err("smpp.inactivity_timeout", "must be longer than enquire_link_interval");
-  if (c.ussd.service_code.empty()) err("ussd.service_code", "must not be empty");
-  if (c.ussd.welcome.empty() || c.ussd.welcome.size() > 182)
-    err("ussd.welcome", "must be 1..182 characters");
+  const auto& u = c.ussd;
+  if (u.service_code.size() < 3 || u.service_code.front() != '*' || u.service_code.back() != '#' ||
+      u.service_code.find_first_not_of("0123456789*#") != std::string::npos)
+    err("ussd.service_code", "must look like *123# (digits between * and #)");
+  if (u.menus.empty()) err("ussd.menus", "must name the menus directory");
+  if (u.currency.size() != 3) err("ussd.currency", "must be an ISO 4217 code such as PKR");
+  if (u.max_sessions == 0 || u.max_sessions > 10'000'000)
+    err("ussd.max_sessions", "must be 1..10000000");
+  if (u.session_timeout.count() == 0) err("ussd.session_timeout", "must be > 0");
+  if (u.max_session_length < u.session_timeout)
+    err("ussd.max_session_length", "must be at least session_timeout");
+  if (u.inquiry_timeout.count() == 0 || u.inquiry_timeout > std::chrono::seconds(20))
+    err("ussd.inquiry_timeout", "must be between 1ms and 20s (the operator drops a silent screen)");
+  if (u.action_timeout.count() == 0 || u.action_timeout > std::chrono::seconds(20))
+    err("ussd.action_timeout", "must be between 1ms and 20s");
+  if (u.payment_timeout.count() == 0 || u.payment_timeout > std::chrono::seconds(20))
+    err("ussd.payment_timeout", "must be between 1ms and 20s");
+  const auto& p = c.ussd_profile;
+  if (p.begin_ops.empty()) err("smpp.ussd.begin_ops", "must list at least one op");
+  if (p.continue_ops.empty()) err("smpp.ussd.continue_ops", "must list at least one op");
+  if (p.service_type.size() > 5) err("smpp.ussd.service_type", "must be at most 5 characters");
+  if (p.max_gsm_chars < 40 || p.max_gsm_chars > 182)
+    err("smpp.ussd.max_gsm_chars", "must be 40..182");
+  if (p.max_ucs2_chars < 20 || p.max_ucs2_chars > 91)
+    err("smpp.ussd.max_ucs2_chars", "must be 20..91");
   static const char* levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (std::none_of(std::begin(levels), std::end(levels),
                    [&](const char* x) { return c.log.level == x; }))
     err("log.level", "must be one of trace, debug, info, warn, error, critical, off");
+}
+
+void load_billers(const toml::node& node, const std::string& path, load_result& r) {
+  const auto* arr = node.as_array();
+  if (arr == nullptr || !arr->is_array_of_tables()) {
+    r.errors.push_back({path, static_cast<std::uint32_t>(node.source().begin.line), "billers",
+                        "write each biller as a [[billers]] table"});
+    return;
+  }
+  const setter set;
+  for (std::size_t n = 0; n < arr->size(); ++n) {
+    const auto& entry = *(*arr)[n].as_table();
+    biller_config b;
+    auto defs = biller_keys(b);
+    const std::string where = fmt::format("billers[{}]", n + 1);
+    for (auto&& [k, v] : entry) {
+      const auto line = static_cast<std::uint32_t>(v.source().begin.line);
+      auto it = std::find_if(defs.begin(), defs.end(),
+                             [&](const key_def& d) { return d.key == k.str(); });
+      if (it == defs.end()) {
+        r.errors.push_back({path, line, where + "." + std::string(k.str()), "unknown key"});
+        continue;
+      }
+      if (auto e = set.from_node(it->where, v))
+        r.errors.push_back({path, line, where + "." + std::string(k.str()), *e});
+    }
+    auto err = [&](const char* key, std::string msg) {
+      r.errors.push_back({path, static_cast<std::uint32_t>(entry.source().begin.line),
+                          where + "." + key, std::move(msg)});
+    };
+    const auto& i = b.info;
+    if (i.id.empty() || i.id.size() > 16 ||
+        i.id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+      err("id", "must be 1..16 characters of a-z, 0-9, - and _");
+    for (const auto& other : r.cfg.billers)
+      if (other.info.id == i.id) err("id", "'" + i.id + "' is used twice");
+    if (i.name.empty() || i.name.size() > 16)
+      err("name", "must be 1..16 characters (it is shown on screens)");
+    if (i.category != "electricity" && i.category != "water" && i.category != "gas" &&
+        i.category != "fuel")
+      err("category", "must be electricity, water, gas or fuel");
+    if (i.currency.size() != 3) err("currency", "must be an ISO 4217 code such as PKR");
+    if (i.account.min_length == 0 || i.account.min_length > i.account.max_length ||
+        i.account.max_length > 20)
+      err("account_max", "need 1 <= account_min <= account_max <= 20");
+    if (b.kind != "demo") err("kind", "must be \"demo\"");
+    if (b.fee_percent > 100) err("fee_percent", "must be 0..100");
+    if (b.demo.reject_rate > 1) err("reject_rate", "must be 0..1");
+    if (b.demo.timeout_rate > 1) err("timeout_rate", "must be 0..1");
+    if (r.cfg.billers.size() >= 64) {
+      err("id", "at most 64 billers");
+      return;
+    }
+    r.cfg.billers.push_back(std::move(b));
+  }
 }
 
 }  // namespace
@@ -220,8 +461,18 @@ load_result load_config(const std::string& path, char** env) {
                           std::string(e.description())});
       return r;
     }
+    // Sections may nest one level ([smpp.ussd]); collect every (section, key, node) first.
+    struct entry {
+      std::string section, key;
+      const toml::node* node;
+    };
+    std::vector<entry> entries;
     for (auto&& [sec_name, sec_node] : root) {
       const std::string section(sec_name.str());
+      if (section == "billers") {
+        load_billers(sec_node, path, r);
+        continue;
+      }
       const auto* sec = sec_node.as_table();
       if (sec == nullptr) {
         r.errors.push_back({path, static_cast<std::uint32_t>(sec_node.source().begin.line), section,
@@ -230,18 +481,35 @@ load_result load_config(const std::string& path, char** env) {
       }
       for (auto&& [key_name, node] : *sec) {
         const std::string key(key_name.str());
-        const auto line = static_cast<std::uint32_t>(node.source().begin.line);
-        auto it = std::find_if(defs.begin(), defs.end(), [&](const key_def& d) {
-          return d.section == section && d.key == key;
-        });
-        if (it == defs.end()) {
-          r.errors.push_back({path, line, section + "." + key, "unknown key"});
+        if (const auto* sub = node.as_table()) {
+          for (auto&& [k2, n2] : *sub)
+            entries.push_back({section + "." + key, std::string(k2.str()), &n2});
           continue;
         }
-        if (auto e = set.from_node(it->where, node))
-          r.errors.push_back({path, line, section + "." + key, *e});
+        entries.push_back({section, key, &node});
       }
     }
+    // The named USSD profile is the base the other [smpp.ussd] keys override.
+    for (const auto& e : entries)
+      if (e.section == "smpp.ussd" && e.key == "profile")
+        if (auto name = e.node->value<std::string>())
+          if (auto base = ussd::builtin_profile(*name)) r.cfg.ussd_profile = *base;
+    if (const char* name = env_value(env, "USSDPAY_SMPP_USSD_PROFILE"))
+      if (auto base = ussd::builtin_profile(name)) r.cfg.ussd_profile = *base;
+    for (const auto& e : entries) {
+      const auto line = static_cast<std::uint32_t>(e.node->source().begin.line);
+      auto it = std::find_if(defs.begin(), defs.end(), [&](const key_def& d) {
+        return d.section == e.section && d.key == e.key;
+      });
+      if (it == defs.end()) {
+        r.errors.push_back({path, line, e.section + "." + e.key, "unknown key"});
+        continue;
+      }
+      if (auto err = set.from_node(it->where, *e.node))
+        r.errors.push_back({path, line, e.section + "." + e.key, *err});
+    }
+  } else if (const char* name = env_value(env, "USSDPAY_SMPP_USSD_PROFILE")) {
+    if (auto base = ussd::builtin_profile(name)) r.cfg.ussd_profile = *base;
   }
 
   std::map<std::string, std::string> environment;

@@ -10,16 +10,30 @@
 #include <string>
 #include <vector>
 
+#include "adapters/biller.hpp"
+#include "adapters/demo_biller.hpp"
 #include "gateway/smpp/client.hpp"
+#include "gateway/ussd/dialogs.hpp"
+#include "gateway/ussd/profile.hpp"
 
 namespace ussdpay {
 
-struct ussd_config {
-  /// The service code subscribers dial.
-  std::string service_code = "*123#";
-  /// Until the menu engine exists, every dial is answered with this screen, which ends the
-  /// dialog. Plain GSM characters; at most 182.
-  std::string welcome = "Welcome to ussdpay. Bill payments are coming soon.";
+using ussd_config = ussd::dialog_config;
+
+/// One [[billers]] entry: who the biller is, the rule its consumer numbers follow, our fee, and
+/// the adapter that talks to it.
+struct biller_config {
+  /// id, name, category (electricity, water, gas, fuel), currency, consumer-number rule
+  /// (account_min, account_max, digits_only, check_digit), amount rule (exactness).
+  adapters::biller_info info;
+  /// Adapter: "demo" (adapters/demo_biller.hpp).
+  std::string kind = "demo";
+  /// Our fee per payment: fee_flat plus fee_percent of the amount, at most fee_cap (0 = no cap).
+  adapters::minor_units fee_flat = 0;
+  double fee_percent = 0;
+  adapters::minor_units fee_cap = 0;
+  /// Knobs of the demo adapter (synthesize, latency, reject_rate, timeout_rate, timeout, seed).
+  adapters::demo_biller_config demo;
 };
 
 struct log_config {
@@ -34,7 +48,13 @@ struct config {
   smpp::smsc_config smpp;
   /// [smpp] password_file: read the bind password from this file (first line) if set.
   std::string smpp_password_file;
+  /// [smpp.ussd]: the operator's USSD dialect: a built-in `profile` plus overrides.
+  ussd::profile ussd_profile;
   ussd_config ussd;
+  /// [[billers]], in the order subscribers see them.
+  std::vector<biller_config> billers;
+  /// [demo] bills_file: the demo billers' bill book (CSV, etc/demo/bills.csv).
+  std::string demo_bills_file = "etc/demo/bills.csv";
   log_config log;
   /// Path the configuration was read from ("" when built from defaults only).
   std::string source;

@@ -52,6 +52,7 @@ constexpr std::uint32_t invalid_command_id = 0x03;             // ESME_RINVCMDID
 constexpr std::uint32_t invalid_bind_status = 0x04;            // ESME_RINVBNDSTS
 constexpr std::uint32_t already_bound = 0x05;                  // ESME_RALYBND
 constexpr std::uint32_t system_error = 0x08;                   // ESME_RSYSERR
+constexpr std::uint32_t invalid_source_addr = 0x0A;            // ESME_RINVSRCADR
 constexpr std::uint32_t invalid_dest_addr = 0x0B;              // ESME_RINVDSTADR
 constexpr std::uint32_t bind_failed = 0x0D;                    // ESME_RBINDFAIL
 constexpr std::uint32_t invalid_password = 0x0E;               // ESME_RINVPASWD
@@ -60,9 +61,12 @@ constexpr std::uint32_t message_queue_full = 0x14;             // ESME_RMSGQFUL
 constexpr std::uint32_t submit_failed = 0x45;                  // ESME_RSUBMITFAIL
 constexpr std::uint32_t throttled = 0x58;                      // ESME_RTHROTTLED
 constexpr std::uint32_t temp_app_error = 0x64;                 // ESME_RX_T_APPN
+constexpr std::uint32_t perm_app_error = 0x65;                 // ESME_RX_P_APPN
 constexpr std::uint32_t invalid_optional_param_stream = 0xC0;  // ESME_RINVOPTPARSTREAM
 constexpr std::uint32_t optional_param_not_allowed = 0xC1;     // ESME_ROPTPARNOTALLWD
 constexpr std::uint32_t invalid_param_length = 0xC2;           // ESME_RINVPARLEN
+constexpr std::uint32_t missing_optional_param = 0xC3;         // ESME_RMISSINGOPTPARM
+constexpr std::uint32_t invalid_optional_param_value = 0xC4;   // ESME_RINVOPTPARAMVAL
 constexpr std::uint32_t unknown_error = 0xFF;                  // ESME_RUNKNOWNERR
 }  // namespace status
 std::string status_name(std::uint32_t command_status);

@@ -56,7 +56,8 @@ bind = "transmitter_receiver"
 enquire_link_interval = "500ms"
 inactivity_timeout = "2m"
 [ussd]
-welcome = "Hello"
+support_phone = "0800 123"
+session_timeout = "45s"
 )");
   auto r = ussdpay::load_config(f.path, nullptr);
   INFO(ussdpay::format_errors(r.errors));
@@ -68,7 +69,8 @@ welcome = "Hello"
   CHECK(r.cfg.smpp.pair);
   CHECK(r.cfg.smpp.link.enquire_link_interval == std::chrono::milliseconds(500));
   CHECK(r.cfg.smpp.link.inactivity_timeout == std::chrono::minutes(2));
-  CHECK(r.cfg.ussd.welcome == "Hello");
+  CHECK(r.cfg.ussd.support_phone == "0800 123");
+  CHECK(r.cfg.ussd.session_timeout == std::chrono::seconds(45));
 }
 
 TEST_CASE("environment overrides win over the file", "[config]") {
@@ -129,4 +131,68 @@ TEST_CASE("the bind password can come from a file", "[config]") {
   INFO(ussdpay::format_errors(r.errors));
   REQUIRE(r.errors.empty());
   CHECK(r.cfg.smpp.link.password == "hunter2");
+}
+
+TEST_CASE("the USSD profile starts from a built-in dialect and keys override it", "[config]") {
+  temp_toml f(R"([smpp.ussd]
+abort_ops = [0x81, 0x82]
+profile = "mica"
+service_type = "USS"
+)");
+  fake_env env{{"USSDPAY_SMPP_USSD_END_OP=0x11", "USSDPAY_SMPP_USSD_CONTINUE_OPS=2,18"}};
+  auto r = ussdpay::load_config(f.path, env.get());
+  INFO(ussdpay::format_errors(r.errors));
+  REQUIRE(r.errors.empty());
+  const auto& p = r.cfg.ussd_profile;
+  // The named profile is the base even though it comes after an override in the file.
+  CHECK(p.name == "mica");
+  CHECK(p.session_id == ussdpay::ussd::session_id_source::user_message_reference);
+  CHECK(p.abort_ops == std::vector<std::uint8_t>{0x81, 0x82});
+  CHECK(p.service_type == "USS");
+  CHECK(p.continue_ops == std::vector<std::uint8_t>{2, 18});
+}
+
+TEST_CASE("bad USSD profile keys and billers are reported by key", "[config]") {
+  temp_toml f(R"([smpp.ussd]
+profile = "nokia"
+begin_ops = [1, 300]
+session_id = "somewhere"
+
+[[billers]]
+id = "lesco"
+name = "LESCO"
+category = "electricity"
+exactness = "roughly"
+
+[[billers]]
+id = "lesco"
+name = "A name far too long for a screen"
+category = "toys"
+colour = "red"
+)");
+  auto r = ussdpay::load_config(f.path, nullptr);
+  const std::string report = ussdpay::format_errors(r.errors);
+  INFO(report);
+  CHECK(report.find("smpp.ussd.profile: must be one of default, sixdee, mica, huawei") !=
+        std::string::npos);
+  CHECK(report.find("smpp.ussd.begin_ops: must be an array of integers 0..255") !=
+        std::string::npos);
+  CHECK(report.find("smpp.ussd.session_id: must be one of") != std::string::npos);
+  CHECK(report.find("billers[1].exactness: must be one of exact, at_least, at_most, any") !=
+        std::string::npos);
+  CHECK(report.find("billers[2].id: 'lesco' is used twice") != std::string::npos);
+  CHECK(report.find("billers[2].name: must be 1..16 characters") != std::string::npos);
+  CHECK(report.find("billers[2].category: must be electricity, water, gas or fuel") !=
+        std::string::npos);
+  CHECK(report.find(":16: billers[2].colour: unknown key") != std::string::npos);
+}
+
+TEST_CASE("the shipped configuration has the demo billers", "[config]") {
+  auto r = ussdpay::load_config(USSDPAY_SOURCE_DIR "/etc/ussdpay.toml", nullptr);
+  REQUIRE(r.errors.empty());
+  REQUIRE(r.cfg.billers.size() >= 5);
+  CHECK(r.cfg.billers[0].info.id == "lesco");
+  bool pso = false;
+  for (const auto& b : r.cfg.billers) pso |= b.info.id == "pso" && b.info.category == "fuel";
+  CHECK(pso);
 }

@@ -1,0 +1,258 @@
+#include "gateway/ussd/dialogs.hpp"
+
+#include <fmt/format.h>
+
+namespace ussdpay::ussd {
+
+std::optional<std::uint64_t> msisdn_key(std::string_view digits) {
+  if (digits.starts_with('+')) digits.remove_prefix(1);
+  if (digits.empty() || digits.size() > 15) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v << 5 | digits.size();
+}
+
+std::string msisdn_text(std::uint64_t key) {
+  const auto n = static_cast<std::size_t>(key & 31);
+  std::string s = std::to_string(key >> 5);
+  if (s.size() < n) s.insert(0, n - s.size(), '0');
+  return s;
+}
+
+struct dialogs::session {
+  menus::dialog_state menu;
+  std::uint64_t key = 0;
+  session* prev = nullptr;  // towards oldest_
+  session* next = nullptr;  // towards newest_
+  clock_type::time_point started{}, active{};
+  std::uint32_t generation = 0;  // of the action running, 0 when none
+  std::optional<std::uint16_t> session_id;
+  reply_to to;
+};
+
+dialogs::dialogs(dialog_config cfg, profile prof, std::shared_ptr<const menus::catalog> cat,
+                 callbacks cb)
+    : cfg_(std::move(cfg)), prof_(std::move(prof)), cat_(std::move(cat)), cb_(std::move(cb)) {
+  sessions_.reserve(std::min<std::size_t>(cfg_.max_sessions, 1 << 16));
+}
+
+dialogs::~dialogs() = default;
+
+void dialogs::reload(dialog_config cfg, std::shared_ptr<const menus::catalog> cat) {
+  cfg_ = std::move(cfg);
+  cat_ = std::move(cat);
+}
+
+void dialogs::unlink(session& s) {
+  (s.prev ? s.prev->next : oldest_) = s.next;
+  (s.next ? s.next->prev : newest_) = s.prev;
+  s.prev = s.next = nullptr;
+}
+
+void dialogs::touch(session& s, clock_type::time_point now) {
+  s.active = now;
+  if (newest_ == &s) return;
+  if (s.prev != nullptr || s.next != nullptr || oldest_ == &s) unlink(s);
+  s.prev = newest_;
+  (newest_ ? newest_->next : oldest_) = &s;
+  newest_ = &s;
+}
+
+void dialogs::drop(std::uint64_t key) {
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) return;
+  unlink(it->second);
+  sessions_.erase(it);
+}
+
+std::uint8_t dialogs::language_of(std::string_view msisdn) const {
+  std::string code = cb_.language ? cb_.language(msisdn) : std::string();
+  if (code.empty()) code = cfg_.default_language;
+  if (auto l = cat_->language(code)) return *l;
+  return cat_->default_language;
+}
+
+void dialogs::init_vars(menus::dialog_state& st, std::string_view msisdn) const {
+  (void)msisdn;
+  st.set("currency", cfg_.currency);
+  st.set("service.code", cfg_.service_code);
+  st.set("support.phone", cfg_.support_phone);
+  st.set("language", st.cat->languages[st.lang]);
+}
+
+void dialogs::answer_outside(const event& e, std::string_view system_key, std::uint8_t lang) {
+  menus::dialog_state st;
+  st.cat = cat_;
+  st.lang = lang;
+  init_vars(st, e.subscriber.addr);
+  const std::string text = menus::system_text(st, system_key);
+  reply_to to{e.subscriber, e.service, e.its_session_info, e.user_message_reference};
+  if (auto body = screen(to, text, true, prof_)) {
+    ++stats_.screens;
+    cb_.send(std::move(*body));
+  }
+}
+
+std::uint32_t dialogs::on_deliver(const smpp::sm_body& in, clock_type::time_point now) {
+  auto parsed = parse(in, prof_);
+  if (auto* nu = std::get_if<not_ussd>(&parsed)) {
+    if (nu->status != smpp::status::ok) ++stats_.rejected_pdus;
+    return nu->status;
+  }
+  const event& e = std::get<event>(parsed);
+  const auto key = msisdn_key(e.subscriber.addr);
+  if (!key) {
+    ++stats_.rejected_pdus;
+    return smpp::status::invalid_source_addr;
+  }
+  auto it = sessions_.find(*key);
+  using kind = event::kind_t;
+  switch (e.kind) {
+    case kind::begin: {
+      ++stats_.dials;
+      // "*123#" starts at the top; "*123*1*2#" enters at that path; an empty text means the
+      // centre routed the short code to us without repeating it.
+      std::string_view shortcut;
+      const std::string_view code = cfg_.service_code;
+      const std::string_view prefix = code.substr(0, code.size() - 1);
+      if (!e.text.empty() && e.text != code) {
+        const std::string_view t = e.text;
+        if (t.size() > prefix.size() + 2 && t.starts_with(prefix) && t[prefix.size()] == '*' &&
+            t.ends_with('#')) {
+          shortcut = t.substr(prefix.size() + 1, t.size() - prefix.size() - 2);
+        } else {
+          ++stats_.unknown_code;
+          answer_outside(e, "unknown_code", language_of(e.subscriber.addr));
+          return smpp::status::ok;
+        }
+      }
+      if (it != sessions_.end()) {
+        ++stats_.replaced;
+        drop(*key);
+      }
+      if (sessions_.size() >= cfg_.max_sessions) {
+        ++stats_.busy;
+        answer_outside(e, "busy", language_of(e.subscriber.addr));
+        return smpp::status::ok;
+      }
+      auto [pos, added] = sessions_.try_emplace(*key);
+      session& s = pos->second;
+      s.key = *key;
+      s.started = now;
+      s.session_id = e.session_id;
+      s.to = {e.subscriber, e.service, e.its_session_info, e.user_message_reference};
+      touch(s, now);
+      const std::uint8_t lang = language_of(e.subscriber.addr);
+      s.menu.cat = cat_;
+      s.menu.lang = lang;
+      init_vars(s.menu, e.subscriber.addr);
+      if (cb_.hop) cb_.hop(e.subscriber.addr, "dial", e.text);
+      deliver_step(*key, s, menus::begin(s.menu, cat_, lang, shortcut), now);
+      return smpp::status::ok;
+    }
+    case kind::next: {
+      ++stats_.replies;
+      const bool same = it != sessions_.end() && (!e.session_id || !it->second.session_id ||
+                                                  *e.session_id == *it->second.session_id);
+      if (!same) {
+        ++stats_.unknown_session;
+        answer_outside(e, "ended", language_of(e.subscriber.addr));
+        return smpp::status::ok;
+      }
+      session& s = it->second;
+      if (now - s.started > cfg_.max_session_length) {
+        ++stats_.expired;
+        answer_outside(e, "expired", s.menu.lang);
+        drop(*key);
+        return smpp::status::ok;
+      }
+      if (s.menu.waiting_for_action()) {  // the screen is on its way; the reply is early
+        ++stats_.ignored_while_busy;
+        return smpp::status::ok;
+      }
+      s.to.its_session_info = e.its_session_info;
+      s.to.user_message_reference = e.user_message_reference;
+      if (cb_.hop) {
+        const auto& screen_id =
+            s.menu.screen != menus::no_screen ? s.menu.cat->screens[s.menu.screen].id : "";
+        cb_.hop(e.subscriber.addr, screen_id, s.menu.expects_secret() ? "****" : e.text);
+      }
+      touch(s, now);
+      deliver_step(*key, s, menus::input(s.menu, e.text), now);
+      return smpp::status::ok;
+    }
+    case kind::end:
+    case kind::abort:
+      ++(e.kind == kind::end ? stats_.ended : stats_.aborted);
+      if (it != sessions_.end() &&
+          (!e.session_id || !it->second.session_id || *e.session_id == *it->second.session_id))
+        drop(*key);
+      return smpp::status::ok;
+  }
+  return smpp::status::ok;
+}
+
+void dialogs::deliver_step(std::uint64_t key, session& s, menus::step st,
+                           clock_type::time_point now) {
+  using k = menus::step::kind_t;
+  if (st.kind == k::action) {
+    ++stats_.actions;
+    s.generation = next_generation_++;
+    if (next_generation_ == 0) next_generation_ = 1;
+    const std::string msisdn = msisdn_text(key);
+    cb_.act({{key, s.generation}, st.action, &s.menu, msisdn});
+    return;
+  }
+  const bool end = st.kind == k::end || st.text.empty();
+  auto body = screen(s.to, st.text, end, prof_);
+  if (!body) body = screen(s.to, menus::system_text(s.menu, "unavailable"), true, prof_);
+  if (body) {
+    ++stats_.screens;
+    cb_.send(std::move(*body));
+  }
+  if (end || !body)
+    drop(key);
+  else
+    touch(s, now);
+}
+
+void dialogs::complete(action_token token, action_result r, clock_type::time_point now) {
+  auto it = sessions_.find(token.key);
+  if (it == sessions_.end() || it->second.generation != token.generation ||
+      !it->second.menu.waiting_for_action()) {
+    ++stats_.stale_results;
+    return;
+  }
+  session& s = it->second;
+  s.generation = 0;
+  for (auto& [id, v] : r.vars) s.menu.set(id, std::move(v));
+  s.menu.items = std::move(r.items);
+  deliver_step(token.key, s, menus::resume(s.menu, r.result), now);
+}
+
+std::size_t dialogs::expire(clock_type::time_point now) {
+  std::size_t n = 0;
+  while (oldest_ != nullptr && oldest_->active + cfg_.session_timeout <= now) {
+    session& s = *oldest_;
+    ++stats_.expired;
+    ++n;
+    // Close the network's side too: it may still hold the dialog open.
+    const std::string text = menus::system_text(s.menu, "expired");
+    if (auto body = screen(s.to, text, true, prof_)) {
+      ++stats_.screens;
+      cb_.send(std::move(*body));
+    }
+    drop(s.key);
+  }
+  return n;
+}
+
+std::optional<clock_type::time_point> dialogs::next_expiry() const {
+  if (oldest_ == nullptr) return std::nullopt;
+  return oldest_->active + cfg_.session_timeout;
+}
+
+}  // namespace ussdpay::ussd

@@ -1,0 +1,149 @@
+// The live USSD dialogs: one per subscriber, driven by deliver_sm events through the operator
+// profile and the menu engine. No I/O and no clocks of its own: the caller passes `now`, sends
+// the screens it is handed, runs the actions it is asked for and reports their outcome with
+// complete(). gateway/ussd/service.* is the Asio driver.
+//
+// Per subscriber (MSISDN):            dial ──> live ──reply──> live ... ──end screen──> gone
+//   a new dial replaces a live dialog;   abort / network end ──> gone
+//   no reply for session_timeout ──> "timed out" end screen, gone (expire())
+//   older than max_session_length at a reply ──> "timed out" end screen, gone
+//   more than max_sessions live ──> a dial gets "busy, try again" and no dialog
+// While an action runs (biller inquiry...) replies are ignored; the screen follows complete().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "gateway/smpp/pdu.hpp"
+#include "gateway/ussd/profile.hpp"
+#include "gateway/ussd/wire.hpp"
+#include "menus/engine.hpp"
+
+namespace ussdpay::ussd {
+
+using clock_type = std::chrono::steady_clock;
+
+struct dialog_config {
+  /// The service code subscribers dial; "*123*1*2#" enters the menus at that path.
+  std::string service_code = "*123#";
+  /// Directory with menu.toml and text.<lang>.toml (reloaded on SIGHUP).
+  std::string menus = "etc/menus";
+  /// Language of subscribers who have not chosen one (a code from menu.toml's languages).
+  std::string default_language = "en";
+  /// Shown in help and error screens.
+  std::string support_phone = "111";
+  /// ISO 4217 code of the wallet's money.
+  std::string currency = "PKR";
+  /// A dialog with no reply for this long is ended with a "timed out" screen.
+  std::chrono::milliseconds session_timeout{60'000};
+  /// A dialog older than this is ended at its next reply, however active.
+  std::chrono::milliseconds max_session_length{180'000};
+  /// Live dialogs at most; a dial beyond it gets the "busy, try again" screen.
+  std::size_t max_sessions = 200'000;
+  /// Bounded wait for a biller inquiry before the "slow, try again" screen; shorter than the
+  /// operator's screen timeout.
+  std::chrono::milliseconds inquiry_timeout{4'000};
+  /// Bounded wait for any other action behind a screen (lists, quote, saving).
+  std::chrono::milliseconds action_timeout{2'000};
+  /// Bounded wait for the payment itself; past it the subscriber sees "processing, you will
+  /// receive an SMS" and the payment continues on its own.
+  std::chrono::milliseconds payment_timeout{4'000};
+};
+
+/// Identifies one action of one dialog; a late completion for a replaced dialog is dropped.
+struct action_token {
+  std::uint64_t key = 0;
+  std::uint32_t generation = 0;
+};
+
+struct action_call {
+  action_token token;
+  std::uint8_t action = menus::no_action;      ///< vocabulary index (menus::actions())
+  const menus::dialog_state* state = nullptr;  ///< the dialog's variables; valid during the call
+  std::string_view msisdn;
+};
+
+struct action_result {
+  menus::outcome result = menus::outcome::error;
+  std::vector<std::pair<std::uint16_t, std::string>> vars;
+  std::vector<menus::list_item> items;
+};
+
+struct dialog_stats {
+  std::uint64_t dials = 0, replies = 0, screens = 0, ended = 0, aborted = 0, expired = 0,
+                replaced = 0, busy = 0, unknown_code = 0, unknown_session = 0,
+                ignored_while_busy = 0, rejected_pdus = 0, actions = 0, stale_results = 0;
+};
+
+class dialogs {
+ public:
+  struct callbacks {
+    /// A screen to submit (never called re-entrantly from complete()'s caller's stack
+    /// expectations: it is called synchronously).
+    std::function<void(smpp::sm_body)> send;
+    /// Start an action; its outcome comes back through complete(token, ...).
+    std::function<void(const action_call&)> act;
+    /// The subscriber's language code ("" = the default).
+    std::function<std::string(std::string_view msisdn)> language;
+    /// One line per dialog hop (PIN inputs arrive here already masked).
+    std::function<void(std::string_view msisdn, std::string_view screen, std::string_view input)>
+        hop;
+  };
+
+  dialogs(dialog_config cfg, profile prof, std::shared_ptr<const menus::catalog> cat, callbacks cb);
+  ~dialogs();
+  dialogs(const dialogs&) = delete;
+  dialogs& operator=(const dialogs&) = delete;
+
+  /// New dialogs use the new catalog and settings; live ones finish on the catalog they began
+  /// with.
+  void reload(dialog_config cfg, std::shared_ptr<const menus::catalog> cat);
+
+  /// Handles one deliver_sm; returns the command_status for its deliver_sm_resp.
+  std::uint32_t on_deliver(const smpp::sm_body& in, clock_type::time_point now);
+
+  /// The outcome of an action started through callbacks.act.
+  void complete(action_token token, action_result r, clock_type::time_point now);
+
+  /// Ends dialogs idle for session_timeout; returns how many.
+  std::size_t expire(clock_type::time_point now);
+  /// When the next dialog would expire (nullopt when none is live).
+  std::optional<clock_type::time_point> next_expiry() const;
+
+  std::size_t live() const { return sessions_.size(); }
+  const dialog_stats& stats() const { return stats_; }
+  const dialog_config& config() const { return cfg_; }
+  const profile& operator_profile() const { return prof_; }
+
+ private:
+  struct session;
+  void touch(session& s, clock_type::time_point now);
+  void unlink(session& s);
+  void drop(std::uint64_t key);
+  void deliver_step(std::uint64_t key, session& s, menus::step st, clock_type::time_point now);
+  void answer_outside(const event& e, std::string_view system_key, std::uint8_t lang);
+  void init_vars(menus::dialog_state& st, std::string_view msisdn) const;
+  std::uint8_t language_of(std::string_view msisdn) const;
+
+  dialog_config cfg_;
+  profile prof_;
+  std::shared_ptr<const menus::catalog> cat_;
+  callbacks cb_;
+  std::unordered_map<std::uint64_t, session> sessions_;
+  session* oldest_ = nullptr;  // least recently active first
+  session* newest_ = nullptr;
+  std::uint32_t next_generation_ = 1;
+  dialog_stats stats_;
+};
+
+/// A subscriber address as a compact key: up to 15 digits plus their count (leading zeros
+/// kept). nullopt for anything else, which no handset sends.
+std::optional<std::uint64_t> msisdn_key(std::string_view digits);
+std::string msisdn_text(std::uint64_t key);
+
+}  // namespace ussdpay::ussd

@@ -1,0 +1,87 @@
+#include "gateway/ussd_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace ussdpay {
+
+namespace asio = boost::asio;
+using clock_type = ussd::clock_type;
+
+ussd_service::ussd_service(asio::any_io_executor ex, const config& cfg,
+                           std::shared_ptr<const menus::catalog> cat, menu_actions& actions,
+                           submit_fn submit)
+    : ex_(ex),
+      actions_(actions),
+      submit_(std::move(submit)),
+      dialogs_(cfg.ussd, cfg.ussd_profile, std::move(cat),
+               {.send = [this](smpp::sm_body b) { submit_(smpp::make_submit(0, std::move(b))); },
+                .act = [this](const ussd::action_call& c) { run_action(c); },
+                .language = [this](std::string_view m) { return actions_.language(m); },
+                .hop =
+                    [](std::string_view msisdn, std::string_view screen, std::string_view input) {
+                      spdlog::debug("ussd {} at {}: '{}'", msisdn, screen, input);
+                    }}),
+      sweep_(ex) {
+  arm_sweep();
+}
+
+ussd_service::~ussd_service() {
+  *alive_ = false;
+}
+
+void ussd_service::stop() {
+  *alive_ = false;
+  sweep_.cancel();
+}
+
+void ussd_service::reload(const ussd::dialog_config& cfg,
+                          std::shared_ptr<const menus::catalog> cat) {
+  dialogs_.reload(cfg, std::move(cat));
+}
+
+std::uint32_t ussd_service::on_deliver(const smpp::sm_body& in) {
+  return dialogs_.on_deliver(in, clock_type::now());
+}
+
+void ussd_service::arm_sweep() {
+  // Once a second is precise enough for idle timeouts of tens of seconds, and costs nothing
+  // when no dialog is due.
+  sweep_.expires_after(std::chrono::seconds(1));
+  sweep_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+    if (ec || !*alive) return;
+    if (auto n = dialogs_.expire(clock_type::now()); n > 0)
+      spdlog::info("ussd: {} idle dialog(s) timed out", n);
+    arm_sweep();
+  });
+}
+
+void ussd_service::run_action(const ussd::action_call& call) {
+  const auto& cfg = dialogs_.config();
+  const std::string_view name = menus::actions()[call.action].name;
+  const auto wait = name == "inquire" ? cfg.inquiry_timeout
+                    : name == "pay"   ? cfg.payment_timeout
+                                      : cfg.action_timeout;
+  struct pending {
+    explicit pending(asio::any_io_executor ex) : timer(ex) {}
+    asio::steady_timer timer;
+    bool done = false;
+  };
+  auto p = std::make_shared<pending>(ex_);
+  p->timer.expires_after(wait);
+  const auto token = call.token;
+  p->timer.async_wait(
+      [this, p, token, alive = alive_, action = std::string(name)](boost::system::error_code ec) {
+        if (ec || p->done || !*alive) return;
+        p->done = true;
+        spdlog::warn("ussd: action {} had no answer within its bounded wait", action);
+        dialogs_.complete(token, {menus::outcome::timeout, {}, {}}, clock_type::now());
+      });
+  actions_.run(call, [this, p, token, alive = alive_](ussd::action_result r) {
+    if (p->done || !*alive) return;  // too late: the subscriber already has the timeout screen
+    p->done = true;
+    p->timer.cancel();
+    dialogs_.complete(token, std::move(r), clock_type::now());
+  });
+}
+
+}  // namespace ussdpay

@@ -1,0 +1,49 @@
+// The Asio side of the USSD dialogs: feeds deliver_sm into ussd::dialogs, submits the screens
+// through the SMPP client, runs actions with their bounded waits and sweeps idle dialogs.
+//
+//   action started ──> timer (inquiry_timeout | payment_timeout | action_timeout)
+//        │ result first: cancel timer, complete(result)
+//        │ timer first:  complete(timeout); the late result is dropped by its stale token
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "gateway/actions.hpp"
+#include "gateway/config.hpp"
+#include "gateway/ussd/dialogs.hpp"
+
+namespace ussdpay {
+
+class ussd_service {
+ public:
+  using submit_fn = std::function<void(smpp::pdu)>;
+
+  ussd_service(boost::asio::any_io_executor ex, const config& cfg,
+               std::shared_ptr<const menus::catalog> cat, menu_actions& actions, submit_fn submit);
+  ~ussd_service();
+
+  /// The inbound handler's answer for one deliver_sm (its command_status).
+  std::uint32_t on_deliver(const smpp::sm_body& in);
+  /// SIGHUP: new menus and [ussd] settings for new dialogs; live ones continue.
+  void reload(const ussd::dialog_config& cfg, std::shared_ptr<const menus::catalog> cat);
+  void stop();
+
+  const ussd::dialogs& dialogs() const { return dialogs_; }
+
+ private:
+  void run_action(const ussd::action_call& call);
+  void arm_sweep();
+
+  boost::asio::any_io_executor ex_;
+  menu_actions& actions_;
+  submit_fn submit_;
+  ussd::dialogs dialogs_;
+  boost::asio::steady_timer sweep_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace ussdpay

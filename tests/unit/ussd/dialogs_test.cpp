@@ -1,0 +1,282 @@
+// The dialog table driven with deliver_sm bodies as each operator profile sends them, with the
+// screens it submits captured and its actions answered by hand.
+#include <catch2/catch.hpp>
+
+#include "gateway/ussd/dialogs.hpp"
+
+using namespace ussdpay;
+using namespace ussdpay::smpp;
+using namespace std::chrono_literals;
+using ussd::clock_type;
+
+namespace {
+
+std::shared_ptr<const menus::catalog> shipped() {
+  static auto r = menus::load_catalog(USSDPAY_SOURCE_DIR "/etc/menus");
+  INFO(menus::format_errors(r.errors));
+  REQUIRE(r.cat);
+  return r.cat;
+}
+
+struct harness {
+  ussd::profile prof;
+  ussd::dialog_config cfg;
+  std::vector<sm_body> sent;
+  std::vector<ussd::action_call> calls;
+  std::vector<std::string> hops;
+  std::unique_ptr<ussd::dialogs> d;
+  clock_type::time_point now = clock_type::time_point(1000s);
+
+  explicit harness(std::string profile_name = "default", std::size_t max_sessions = 100) {
+    prof = *ussd::builtin_profile(profile_name);
+    cfg.max_sessions = max_sessions;
+    d = std::make_unique<ussd::dialogs>(
+        cfg, prof, shipped(),
+        ussd::dialogs::callbacks{
+            .send = [this](sm_body b) { sent.push_back(std::move(b)); },
+            .act = [this](const ussd::action_call& c) { calls.push_back(c); },
+            .language = [](std::string_view) { return std::string(); },
+            .hop =
+                [this](std::string_view, std::string_view screen, std::string_view input) {
+                  hops.push_back(std::string(screen) + ":" + std::string(input));
+                }});
+  }
+
+  sm_body from(const std::string& msisdn, const std::string& text, std::uint8_t op,
+               std::uint16_t session) {
+    sm_body b;
+    b.service_type = "USSD";
+    b.source = {1, 1, msisdn};
+    b.destination = {0, 0, "123"};
+    b.short_message = text;
+    b.tlvs.push_back(tlv::u8(tag::ussd_service_op, op));
+    if (prof.session_id == ussd::session_id_source::its_session_info)
+      b.tlvs.push_back(tlv::u16(tag::its_session_info, static_cast<std::uint16_t>(session << 8)));
+    if (prof.session_id == ussd::session_id_source::user_message_reference)
+      b.tlvs.push_back(tlv::u16(tag::user_message_reference, session));
+    return b;
+  }
+  std::uint32_t dial(const std::string& msisdn, const std::string& text = "*123#",
+                     std::uint16_t session = 7) {
+    return d->on_deliver(from(msisdn, text, prof.begin_ops.front(), session), now);
+  }
+  std::uint32_t reply(const std::string& msisdn, const std::string& text,
+                      std::uint16_t session = 7) {
+    return d->on_deliver(from(msisdn, text, prof.continue_ops.front(), session), now);
+  }
+  const sm_body& last() const {
+    REQUIRE(!sent.empty());
+    return sent.back();
+  }
+  std::uint8_t op() const { return *tlv_u8(last().tlvs, tag::ussd_service_op); }
+};
+
+}  // namespace
+
+TEST_CASE("default profile: dial, screens continue with op 2, the final one ends with 17",
+          "[ussd]") {
+  harness h;
+  // The subscriber dials *123#.
+  CHECK(h.dial("923001234567") == status::ok);
+  REQUIRE(h.sent.size() == 1);
+  CHECK(h.last().short_message.starts_with("Bill Pay\n1. Pay bill"));
+  CHECK(h.last().destination.addr == "923001234567");
+  CHECK(h.last().source.addr == "123");
+  CHECK(h.last().service_type == "USSD");
+  CHECK(h.last().data_coding == 0);
+  CHECK(h.op() == 2);
+  // its_session_info echoed with the end bit clear.
+  CHECK(tlv_u16(h.last().tlvs, tag::its_session_info) == 7 << 8);
+  CHECK(h.d->live() == 1);
+  // Help -> Contact us: an end screen, op 17, end bit set, and the dialog is gone.
+  h.reply("923001234567", "6");
+  h.reply("923001234567", "3");
+  CHECK(h.last().short_message.starts_with("Call 111"));
+  CHECK(h.op() == 17);
+  CHECK(tlv_u16(h.last().tlvs, tag::its_session_info) == (7 << 8 | 1));
+  CHECK(h.d->live() == 0);
+  CHECK(h.hops == std::vector<std::string>{"dial:*123#", "main:6", "help:3"});
+}
+
+TEST_CASE("sixdee profile: 0x12 replies, 0x81 abort, we end with 0x17", "[ussd]") {
+  harness h("sixdee");
+  h.dial("254700000001");
+  CHECK(h.op() == 2);
+  h.reply("254700000001", "6");
+  CHECK(h.last().short_message.starts_with("Help"));
+  h.reply("254700000001", "1");
+  CHECK(h.op() == 0x17);
+  // A second dialog aborted by the subscriber.
+  h.dial("254700000001");
+  CHECK(h.d->live() == 1);
+  const auto before = h.sent.size();
+  h.d->on_deliver(h.from("254700000001", "", 0x81, 7), h.now);
+  CHECK(h.d->live() == 0);
+  CHECK(h.sent.size() == before);  // nothing is sent to an aborted dialog
+  CHECK(h.d->stats().aborted == 1);
+}
+
+TEST_CASE("mica profile: the session id is user_message_reference", "[ussd]") {
+  harness h("mica");
+  h.dial("923001112222", "*123#", 4242);
+  CHECK(tlv_u16(h.last().tlvs, tag::user_message_reference) == 4242);
+  CHECK(find_tlv(h.last().tlvs, tag::its_session_info) == nullptr);
+  // A reply naming another session is not this dialog: it gets the "session ended" screen.
+  h.reply("923001112222", "1", 999);
+  CHECK(h.last().short_message.starts_with("Your session has ended"));
+  CHECK(h.op() == 0x17);
+  CHECK(h.d->stats().unknown_session == 1);
+  CHECK(h.d->live() == 1);
+  // The right session continues.
+  h.reply("923001112222", "1", 4242);
+  CHECK(h.last().short_message.starts_with("Pay bill"));
+}
+
+TEST_CASE("huawei profile: no session id, one dialog per MSISDN", "[ussd]") {
+  harness h("huawei");
+  h.dial("919800000001");
+  CHECK(find_tlv(h.last().tlvs, tag::its_session_info) == nullptr);
+  h.reply("919800000001", "1");
+  CHECK(h.last().short_message.starts_with("Pay bill"));
+}
+
+TEST_CASE("a new dial replaces the subscriber's live dialog", "[ussd]") {
+  harness h;
+  h.dial("923001234567", "*123#", 1);
+  h.reply("923001234567", "6", 1);
+  h.dial("923001234567", "*123#", 2);
+  CHECK(h.d->live() == 1);
+  CHECK(h.d->stats().replaced == 1);
+  CHECK(h.last().short_message.starts_with("Bill Pay"));
+  // A reply to the old dialog's session is refused; the new one is intact.
+  h.reply("923001234567", "1", 1);
+  CHECK(h.last().short_message.starts_with("Your session has ended"));
+  h.reply("923001234567", "1", 2);
+  CHECK(h.last().short_message.starts_with("Pay bill"));
+}
+
+TEST_CASE("beyond max_sessions a dial is told the service is busy", "[ussd]") {
+  harness h("default", 2);
+  h.dial("923000000001");
+  h.dial("923000000002");
+  h.dial("923000000003");
+  CHECK(h.last().short_message == "Service busy. Please try again in a minute.");
+  CHECK(h.op() == 17);
+  CHECK(h.d->live() == 2);
+  CHECK(h.d->stats().busy == 1);
+  // Live dialogs are not disturbed.
+  h.reply("923000000001", "6");
+  CHECK(h.last().short_message.starts_with("Help"));
+}
+
+TEST_CASE("idle dialogs expire with a timed-out screen; long ones end at their next reply",
+          "[ussd]") {
+  harness h;
+  h.dial("923000000001");
+  h.now += 30s;
+  h.dial("923000000002");
+  CHECK(h.d->next_expiry() == h.now - 30s + h.cfg.session_timeout);
+  h.now += 31s;  // the first is 61 s idle, the second 31 s
+  CHECK(h.d->expire(h.now) == 1);
+  CHECK(h.last().short_message == "Session timed out. Dial *123# to start again.");
+  CHECK(h.last().destination.addr == "923000000001");
+  CHECK(h.d->live() == 1);
+  // Keep the second busy for longer than max_session_length: it ends at the next reply.
+  for (int i = 0; i < 4; ++i) {
+    h.now += 30s;
+    h.reply("923000000002", i % 2 == 0 ? "6" : "0");
+  }
+  CHECK(h.last().short_message.starts_with("Bill Pay"));
+  h.now += 30s;  // 181 s after the dial
+  h.reply("923000000002", "6");
+  CHECK(h.last().short_message == "Session timed out. Dial *123# to start again.");
+  CHECK(h.d->live() == 0);
+}
+
+TEST_CASE("bad input from the network gets a clear answer and the right status", "[ussd]") {
+  harness h;
+  // A dial of someone else's code.
+  CHECK(h.dial("923000000001", "*999#") == status::ok);
+  CHECK(h.last().short_message == "Unknown service code. Dial *123# for bill payments.");
+  CHECK(h.d->live() == 0);
+  // A reply with no dialog.
+  CHECK(h.reply("923000000009", "1") == status::ok);
+  CHECK(h.last().short_message.starts_with("Your session has ended"));
+  // An op the profile does not know.
+  CHECK(h.d->on_deliver(h.from("923000000001", "x", 0x33, 7), h.now) ==
+        status::invalid_optional_param_value);
+  // A source address that is no MSISDN.
+  CHECK(h.dial("HACKER") == status::invalid_source_addr);
+  // UCS-2 text with an odd length cannot be decoded.
+  auto odd = h.from("923000000001", std::string("\x00\x31\x00", 3), 1, 7);
+  odd.data_coding = 8;
+  CHECK(h.d->on_deliver(odd, h.now) == status::perm_app_error);
+  // A plain SMS and a delivery receipt are not USSD and are accepted untouched.
+  sm_body sms;
+  sms.source = {1, 1, "923000000001"};
+  sms.short_message = "hello";
+  CHECK(h.d->on_deliver(sms, h.now) == status::ok);
+  CHECK(h.d->live() == 0);
+}
+
+TEST_CASE("actions complete into the right dialog; stale results are dropped", "[ussd]") {
+  harness h;
+  h.dial("923000000001");
+  h.reply("923000000001", "1");
+  h.reply("923000000001", "1");  // Electricity: fetch the billers
+  REQUIRE(h.calls.size() == 1);
+  const auto first = h.calls.back();
+  CHECK(menus::actions()[first.action].name == "billers");
+  CHECK(first.msisdn == "923000000001");
+  // The subscriber dials again before the answer: the old action's result is stale.
+  h.dial("923000000001");
+  const auto screens = h.sent.size();
+  h.d->complete(first.token, {menus::outcome::ok, {}, {}}, h.now);
+  CHECK(h.sent.size() == screens);
+  CHECK(h.d->stats().stale_results == 1);
+  // A fresh action completes normally.
+  h.reply("923000000001", "1");
+  h.reply("923000000001", "1");
+  REQUIRE(h.calls.size() == 2);
+  menus::list_item lesco;
+  lesco.set(*menus::find_item_field("item.id"), "lesco");
+  lesco.set(*menus::find_item_field("item.name"), "LESCO");
+  h.d->complete(h.calls.back().token, {menus::outcome::ok, {}, {lesco}}, h.now);
+  CHECK(h.last().short_message == "Choose company\n1. LESCO\n0. Back\n00. Home");
+}
+
+TEST_CASE("a PIN is never handed to the hop log", "[ussd]") {
+  harness h;
+  h.dial("923000000001");
+  h.reply("923000000001", "4");  // Change PIN
+  h.reply("923000000001", "1357");
+  h.reply("923000000001", "2468");
+  for (const auto& hop : h.hops) {
+    CHECK(hop.find("1357") == std::string::npos);
+    CHECK(hop.find("2468") == std::string::npos);
+  }
+  CHECK(h.hops.back() == "pin_new:****");
+}
+
+TEST_CASE("Urdu screens go out as UCS-2 with the profile's data_coding", "[ussd]") {
+  harness h;
+  auto d2 = std::make_unique<ussd::dialogs>(
+      h.cfg, h.prof, shipped(),
+      ussd::dialogs::callbacks{.send = [&](sm_body b) { h.sent.push_back(std::move(b)); },
+                               .act = [](const ussd::action_call&) {},
+                               .language = [](std::string_view) { return std::string("ur"); },
+                               .hop = {}});
+  d2->on_deliver(h.from("923000000001", "*123#", 1, 7), h.now);
+  CHECK(h.last().data_coding == 8);
+  CHECK(h.last().short_message.size() % 2 == 0);
+  CHECK(h.last().short_message.size() <= 160);
+}
+
+TEST_CASE("msisdn keys keep leading zeros and refuse anything but digits", "[ussd]") {
+  CHECK(ussd::msisdn_text(*ussd::msisdn_key("03001234567")) == "03001234567");
+  CHECK(ussd::msisdn_text(*ussd::msisdn_key("+923001234567")) == "923001234567");
+  CHECK(ussd::msisdn_key("03001234567") != ussd::msisdn_key("3001234567"));
+  CHECK_FALSE(ussd::msisdn_key("1234567890123456"));
+  CHECK_FALSE(ussd::msisdn_key("92300123456a"));
+  CHECK_FALSE(ussd::msisdn_key(""));
+}
