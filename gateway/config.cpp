@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -526,6 +527,14 @@ load_result load_config(const std::string& path, char** env) {
       r.errors.push_back({"environment", 0, name, *e});
   }
 
+  // Relative paths are relative to the configuration file's directory, so the daemon finds its
+  // menus wherever it is started from.
+  if (!path.empty()) {
+    const auto base = std::filesystem::path(path).parent_path();
+    for (std::string* p : {&r.cfg.ussd.menus, &r.cfg.demo_bills_file, &r.cfg.smpp_password_file,
+                           &r.cfg.smpp.endpoint.tls_ca_file})
+      if (!p->empty() && std::filesystem::path(*p).is_relative()) *p = (base / *p).string();
+  }
   if (!r.cfg.smpp_password_file.empty()) {
     std::ifstream f(r.cfg.smpp_password_file);
     std::string line;

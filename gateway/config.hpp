@@ -53,8 +53,9 @@ struct config {
   ussd_config ussd;
   /// [[billers]], in the order subscribers see them.
   std::vector<biller_config> billers;
-  /// [demo] bills_file: the demo billers' bill book (CSV, etc/demo/bills.csv).
-  std::string demo_bills_file = "etc/demo/bills.csv";
+  /// [demo] bills_file: the demo billers' bill book (CSV), relative to the configuration file's
+  /// directory.
+  std::string demo_bills_file = "demo/bills.csv";
   log_config log;
   /// Path the configuration was read from ("" when built from defaults only).
   std::string source;

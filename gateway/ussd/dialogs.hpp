@@ -31,8 +31,9 @@ using clock_type = std::chrono::steady_clock;
 struct dialog_config {
   /// The service code subscribers dial; "*123*1*2#" enters the menus at that path.
   std::string service_code = "*123#";
-  /// Directory with menu.toml and text.<lang>.toml (reloaded on SIGHUP).
-  std::string menus = "etc/menus";
+  /// Directory with menu.toml and text.<lang>.toml (reloaded on SIGHUP); relative to the
+  /// configuration file's directory.
+  std::string menus = "menus";
   /// Language of subscribers who have not chosen one (a code from menu.toml's languages).
   std::string default_language = "en";
   /// Shown in help and error screens.

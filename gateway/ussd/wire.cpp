@@ -78,7 +78,8 @@ std::optional<sm_body> screen(const reply_to& to, std::string_view text, bool en
     out.tlvs.push_back(tlv::u16(tag::its_session_info,
                                 static_cast<std::uint16_t>(end ? (*to.its_session_info | 1u)
                                                                : (*to.its_session_info & ~1u))));
-  if (p.session_id == session_id_source::user_message_reference && to.user_message_reference)
+  // The centre's reference goes back with every answer, whatever the profile keys on.
+  if (to.user_message_reference)
     out.tlvs.push_back(tlv::u16(tag::user_message_reference, *to.user_message_reference));
   return out;
 }

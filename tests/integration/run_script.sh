@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Runs one ussdpay-sim script against the real daemon:
 #
-#   run_script.sh SIM DAEMON CONFIG SCRIPT
+#   run_script.sh SIM DAEMON CONFIG SCRIPT [PROFILE]
 #
+# PROFILE (default "default") is the operator's USSD dialect: the simulator speaks it and the
+# daemon is configured for it (USSDPAY_SMPP_USSD_PROFILE).
 # The simulator (scripted mode, any free port) plays the SMSC and the subscriber; the daemon is
 # started with USSDPAY_SMPP_PORT pointing at it. The result is the simulator's exit status
 # (0 = every step passed). Every wait is bounded; both processes are always ended, by PID.
 set -u
 
-if [ $# -ne 4 ]; then
-  echo "usage: $0 SIM DAEMON CONFIG SCRIPT" >&2
+if [ $# -lt 4 ] || [ $# -gt 5 ]; then
+  echo "usage: $0 SIM DAEMON CONFIG SCRIPT [PROFILE]" >&2
   exit 2
 fi
-sim=$1 daemon=$2 config=$3 script=$4
+sim=$1 daemon=$2 config=$3 script=$4 profile=${5:-default}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ussdpay-script-XXXXXX")
 sim_pid="" daemon_pid=""
@@ -47,7 +49,7 @@ wait_gone() {
 }
 
 # 1. The simulator listens on any free port and says which.
-"$sim" --mode scripted --port 0 --script "$script" >"$work/sim.out" 2>&1 &
+"$sim" --mode scripted --port 0 --profile "$profile" --script "$script" >"$work/sim.out" 2>&1 &
 sim_pid=$!
 port=""
 for ((i = 0; i < 100; i++)); do
@@ -64,7 +66,8 @@ fi
 echo "ussdpay-sim (pid $sim_pid) listening on port $port"
 
 # 2. The daemon, with the shipped configuration, pointed at it.
-USSDPAY_SMPP_HOST=127.0.0.1 USSDPAY_SMPP_PORT=$port "$daemon" --config "$config" \
+USSDPAY_SMPP_HOST=127.0.0.1 USSDPAY_SMPP_PORT=$port USSDPAY_SMPP_USSD_PROFILE=$profile \
+  "$daemon" --config "$config" \
   >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 echo "ussdpayd (pid $daemon_pid) started"

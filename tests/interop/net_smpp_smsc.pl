@@ -231,14 +231,53 @@ if (my $sub = expect_dial_answer($seq, 'dial *123#')) {
      "submit_sm comes from the dialed service address $SERVICE_ADDR",
      "got '" . ($sub->{source_addr} // '') . "'");
   my $op = u8($sub->{TAG_USSD_SERVICE_OP()});
-  ok(defined $op && $op == 17, 'submit_sm ussd_service_op is 17 (PSSR response)', 'got ' . show($op));
+  ok(defined $op && $op == 2, 'submit_sm ussd_service_op is 2 (USSR request: continue)',
+     'got ' . show($op));
   my $si = u16($sub->{TAG_ITS_SESSION_INFO()});
-  ok(defined $si && $si == 0x0A05, 'submit_sm its_session_info is 0x0A05 (echoed, end bit set)',
+  ok(defined $si && $si == 0x0A04, 'submit_sm its_session_info is 0x0A04 (echoed, end bit clear)',
      'got ' . show($si));
-  ok(($sub->{short_message} // '') =~ /Welcome/, 'submit_sm text contains "Welcome"',
+  ok(($sub->{short_message} // '') =~ /^Bill Pay\n1\. Pay bill/, 'submit_sm text is the main menu',
      "got '" . ($sub->{short_message} // '') . "'");
 } else {
   ok(0, "submit_sm checks skipped: no submit_sm") for 1 .. 6;
+}
+
+# --- the subscriber answers twice: Help (6), then Contact us (3), which ends the dialog ---------
+
+sub reply_with {
+  my ($text, $si) = @_;
+  my $s = $smpp->deliver_sm(
+    async => 1,
+    service_type => 'USSD',
+    source_addr_ton => 1, source_addr_npi => 1, source_addr => $MSISDN,
+    destination_addr => $SERVICE_ADDR,
+    short_message => $text,
+    ussd_service_op => pack('C', 18),     # USSR confirm
+    its_session_info => pack('n', $si),
+  );
+  sent(sprintf 'deliver_sm seq=%d "%s" ussd_service_op=18 its_session_info=0x%04X', $s, $text, $si);
+  return $s;
+}
+{
+  my $s = reply_with('6', 0x0A06);
+  if (my $sub = expect_dial_answer($s, 'reply 6')) {
+    ok(($sub->{short_message} // '') =~ /^Help\n/, 'reply 6: the Help screen',
+       "got '" . ($sub->{short_message} // '') . "'");
+    ok((u8($sub->{TAG_USSD_SERVICE_OP()}) // -1) == 2, 'reply 6: ussd_service_op 2');
+  } else {
+    ok(0, 'reply 6 checks skipped') for 1 .. 2;
+  }
+  $s = reply_with('3', 0x0A08);
+  if (my $sub = expect_dial_answer($s, 'reply 3')) {
+    ok(($sub->{short_message} // '') =~ /^Call 111/, 'reply 3: the contact screen',
+       "got '" . ($sub->{short_message} // '') . "'");
+    ok((u8($sub->{TAG_USSD_SERVICE_OP()}) // -1) == 17, 'reply 3: ussd_service_op 17 (final)');
+    my $si = u16($sub->{TAG_ITS_SESSION_INFO()});
+    ok(defined $si && $si == 0x0A09, 'reply 3: its_session_info 0x0A09 (end bit set)',
+       'got ' . show($si));
+  } else {
+    ok(0, 'reply 3 checks skipped') for 1 .. 3;
+  }
 }
 
 # --- enquire_link --------------------------------------------------------------------------------
@@ -302,7 +341,7 @@ check_enquire_link('enquire_link');
   sent("deliver_sm seq=$s *123# ussd_service_op=1 user_message_reference=0x4D2A");
   if (my $sub = expect_dial_answer($s, 'dial with user_message_reference')) {
     my $op = u8($sub->{TAG_USSD_SERVICE_OP()});
-    ok(defined $op && $op == 17, 'submit_sm ussd_service_op is 17', 'got ' . show($op));
+    ok(defined $op && $op == 2, 'submit_sm ussd_service_op is 2', 'got ' . show($op));
     my $got = $sub->{TAG_USER_MESSAGE_REFERENCE()};
     ok(defined $got && $got eq $umr, 'submit_sm echoes user_message_reference 0x4D2A',
        'got [' . (defined $got ? hex_of($got) : 'absent') . ']');

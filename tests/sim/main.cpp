@@ -1,19 +1,31 @@
 // ussdpay-sim: an SMSC / USSD centre and phone simulator for ussdpay.
 //
-//   --mode interactive  a person types *123# and replies; screens and SMS are shown
-//   --mode scripted     runs a script of dial/expect/reply steps; exit status 0 = all passed
-//   --mode load         closed-loop USSD sessions at a given concurrency; prints hops/s and
-//                       latency percentiles
+//   --mode interactive  a person types *123# and replies (/abort aborts); screens and SMS are
+//                       shown
+//   --mode scripted     runs a script of dial/expect/reply/abort steps; exit status 0 = all
+//                       passed and every screen fit the profile
+//   --mode load         closed-loop dialogs (--inputs) by --sessions subscribers; prints one
+//                       "load key=value ..." line (hops/s, latency percentiles, errors)
+//   --mode hold         opens --sessions dialogs (--concurrency dials at a time), prints
+//                       "held N sessions (M failed) in X s", then serves until SIGINT/SIGTERM
 //   --mode serve        only the SMSC (acks, receipts, fault knobs), until SIGINT/SIGTERM
 //
-// It prints "ussdpay-sim listening on HOST:PORT" once the socket is bound.
+// Every mode speaks the operator dialect of --profile. It prints "ussdpay-sim listening on
+// HOST:PORT" once the socket is bound, and "sim-stats key=value ..." when it exits.
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <deque>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -28,6 +40,8 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "gateway/ussd/profile.hpp"
+#include "tests/sim/drivers.hpp"
 #include "tests/sim/smsc.hpp"
 
 namespace {
@@ -94,14 +108,24 @@ void print_stats(const sim::smsc& s) {
   fmt::print(
       "sim-stats connections={} binds_ok={} binds_rejected={} unbinds={} submits={} "
       "throttled={} enquire_links={} deliver_sent={} deliver_resp_ok={} deliver_resp_error={} "
-      "generic_nacks_received={} decode_errors={} peak_pending_submits={}\n",
+      "generic_nacks_received={} decode_errors={} peak_pending_submits={} ussd_screens={} "
+      "aborts_sent={} ussd_protocol_errors={} open_dialogs={}\n",
       st.connections, st.binds_ok, st.binds_rejected, st.unbinds, st.submits, st.submits_throttled,
       st.enquire_links, st.deliver_sent, st.deliver_resp_ok, st.deliver_resp_error,
-      st.generic_nacks_received, st.decode_errors, st.peak_pending_submits);
+      st.generic_nacks_received, st.decode_errors, st.peak_pending_submits, st.ussd_screens,
+      st.aborts_sent, st.ussd_protocol_errors, s.dialogs().open_dialogs());
   std::fflush(stdout);
 }
 
 // --- interactive ---------------------------------------------------------------------------
+
+/// A screen that does not fit the profile, said where a person or a script log sees it.
+void warn_protocol_error(const sim::smsc& s, const sim::mt_message& m) {
+  if (m.protocol_error.empty()) return;
+  fmt::print("WARNING +{}: ussd_service_op 0x{:02x}: the screen does not fit profile {}: {}\n",
+             m.msisdn, m.ussd_op, s.dialogs().profile().name, m.protocol_error);
+  std::fflush(stdout);
+}
 
 void show(const sim::mt_message& m) {
   if (!m.ussd) {
@@ -111,7 +135,6 @@ void show(const sim::mt_message& m) {
     std::istringstream lines(m.text);
     for (std::string line; std::getline(lines, line);) fmt::print("| {}\n", line);
     fmt::print("+--------------------------------------\n");
-    fmt::print("{}", m.ends_dialog ? "(dialog ended)\n> " : "reply> ");
   }
   std::fflush(stdout);
 }
@@ -120,16 +143,22 @@ awaitable<void> interactive(sim::smsc& s, std::string msisdn, std::function<void
   auto ex = co_await asio::this_coro::executor;
   asio::posix::stream_descriptor in(ex, ::dup(STDIN_FILENO));
   asio::streambuf buf;
-  bool in_dialog = false;
-  s.on_mt = [&](const sim::mt_message& m) {
+  auto prompt = [&s, msisdn] {
+    fmt::print("{}", s.dialogs().is_open(msisdn) ? "reply> " : "> ");
+    std::fflush(stdout);
+  };
+  // Screens may arrive after this coroutine ends: the handler owns what it uses (s outlives it).
+  s.on_mt = [&s, prompt](const sim::mt_message& m) {
     show(m);
-    if (m.ussd && m.msisdn == msisdn) in_dialog = !m.ends_dialog;
+    warn_protocol_error(s, m);
+    if (m.ussd && m.ends_dialog) fmt::print("(dialog ended)\n");
+    prompt();
   };
   fmt::print(
-      "Phone +{}: type a USSD code such as *123# to dial, then answer each screen; "
-      "'quit' to exit.\n> ",
-      msisdn);
-  std::fflush(stdout);
+      "Phone +{} ({} dialect): type a USSD code such as *123# to dial, then answer each screen; "
+      "/abort aborts the dialog; 'quit' to exit.\n",
+      msisdn, s.dialogs().profile().name);
+  prompt();
   for (;;) {
     auto [ec, n] = co_await asio::async_read_until(in, buf, '\n', nothrow);
     if (ec) break;
@@ -138,18 +167,27 @@ awaitable<void> interactive(sim::smsc& s, std::string msisdn, std::function<void
     buf.consume(n);
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     if (line == "quit" || line == "exit") break;
-    if (line.empty()) continue;
-    bool ok;
-    if (!in_dialog || (line.front() == '*' && line.back() == '#')) {
-      ok = s.dial(msisdn, line);
-      in_dialog = ok;
-    } else {
-      ok = s.reply(msisdn, line);
+    if (line.empty()) {
+      prompt();
+      continue;
     }
-    if (!ok) {
-      fmt::print("(no gateway bound yet; try again in a moment)\n> ");
-      std::fflush(stdout);
+    const char* problem = nullptr;
+    if (line == "/abort") {
+      if (!s.can_abort())
+        problem = "this dialect has no abort";
+      else if (!s.dialogs().is_open(msisdn))
+        problem = "no open dialog to abort";
+      else if (!s.abort(msisdn))
+        problem = "no gateway bound yet; try again in a moment";
+      else
+        fmt::print("(dialog aborted)\n");
+    } else if (!s.dialogs().is_open(msisdn) || (line.front() == '*' && line.back() == '#')) {
+      if (!s.dial(msisdn, line)) problem = "no gateway bound yet; try again in a moment";
+    } else if (!s.reply(msisdn, line)) {
+      problem = "no gateway bound yet; try again in a moment";
     }
+    if (problem != nullptr) fmt::print("({})\n", problem);
+    if (problem != nullptr || line == "/abort") prompt();
   }
   quit();
 }
@@ -164,8 +202,12 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
     fmt::print(stderr, "ussdpay-sim: cannot read script {}\n", path);
     co_return 2;
   }
-  inbox box(ex);
-  s.on_mt = [&](const sim::mt_message& m) { box.push(m); };
+  // The inbox outlives this coroutine if it ends early: screens may still arrive.
+  auto box = std::make_shared<inbox>(ex);
+  s.on_mt = [&s, box](const sim::mt_message& m) {
+    warn_protocol_error(s, m);
+    box->push(m);
+  };
   int lineno = 0;
   auto fail = [&](const std::string& why) {
     fmt::print("FAIL {}:{}: {}\n", path, lineno, why);
@@ -188,12 +230,18 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
     } else if (verb == "dial") {
       if (!s.dial(msisdn, arg)) co_return fail("no receiver bind to dial through");
     } else if (verb == "reply") {
-      if (!s.reply(msisdn, arg)) co_return fail("no open dialog to reply to");
+      if (!s.reply(msisdn, arg)) co_return fail("nothing dialed to reply to, or no receiver bind");
+    } else if (verb == "abort") {
+      if (!s.can_abort())
+        co_return fail(fmt::format("profile {} has no abort op", s.dialogs().profile().name));
+      if (!s.abort(msisdn)) co_return fail("no open dialog to abort");
     } else if (verb == "expect" || verb == "expect-end" || verb == "expect-continue" ||
                verb == "expect-sms") {
-      auto m = co_await box.next(msisdn, clock_type::now() + step_timeout);
+      auto m = co_await box->next(msisdn, clock_type::now() + step_timeout);
       if (!m) co_return fail(fmt::format("nothing arrived within {} ms", step_timeout.count()));
       fmt::print("{} +{}: {}\n", m->ussd ? "screen" : "sms", m->msisdn, m->text);
+      if (!m->protocol_error.empty())
+        co_return fail("the screen does not fit the profile: " + m->protocol_error);
       if (m->text.find(arg) == std::string::npos)
         co_return fail(fmt::format("expected '{}' in '{}'", arg, m->text));
       if (verb == "expect-sms" && m->ussd) co_return fail("expected an SMS, got a USSD screen");
@@ -208,91 +256,125 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
       co_return fail("unknown step '" + verb + "'");
     }
   }
+  if (const auto n = s.stats().ussd_protocol_errors; n > 0)
+    co_return fail(
+        fmt::format("{} screen(s) did not fit profile {}", n, s.dialogs().profile().name));
   fmt::print("PASS {}\n", path);
   std::fflush(stdout);
   co_return 0;
 }
 
-// --- load ------------------------------------------------------------------------------------
+// --- load and hold ---------------------------------------------------------------------------
 
-struct load_result {
-  std::uint64_t hops = 0, dials = 0, timeouts = 0, failures = 0;
-  std::vector<double> latencies_ms;
+/// The drivers' phones are the smsc's subscribers.
+class smsc_phones final : public sim::phones {
+ public:
+  explicit smsc_phones(sim::smsc& s) : s_(s) {}
+  bool dial(std::string_view msisdn, std::string_view text) override {
+    return s_.dial(msisdn, text);
+  }
+  bool reply(std::string_view msisdn, std::string_view text) override {
+    return s_.reply(msisdn, text);
+  }
+  bool abort(std::string_view msisdn) override { return s_.abort(msisdn); }
+  bool can_abort() const override { return s_.can_abort(); }
+
+ private:
+  sim::smsc& s_;
 };
 
-awaitable<void> virtual_user(sim::smsc& s, inbox& box, std::string msisdn, std::string code,
-                             std::string answer, clock_type::time_point end,
-                             std::uint64_t max_dials, std::chrono::milliseconds hop_timeout,
-                             load_result& r) {
-  while (clock_type::now() < end && r.dials < max_dials) {
-    ++r.dials;
-    auto sent = clock_type::now();
-    if (!s.dial(msisdn, code)) {
-      ++r.failures;
-      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(10));
-      co_await t.async_wait(nothrow);
-      continue;
-    }
-    for (int hop = 0; hop < 16; ++hop) {
-      auto m = co_await box.next(msisdn, sent + hop_timeout);
-      if (!m) {
-        ++r.timeouts;
-        break;
-      }
-      if (!m->ussd) {  // an SMS (receipt): not a hop
-        --hop;
-        continue;
-      }
-      r.latencies_ms.push_back(
-          std::chrono::duration<double, std::milli>(clock_type::now() - sent).count());
-      ++r.hops;
-      if (m->ends_dialog || clock_type::now() >= end) break;
-      sent = clock_type::now();
-      s.reply(msisdn, answer);
-    }
-  }
+/// CPU time (user + system) this process has used.
+std::chrono::duration<double> cpu_time() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto secs = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return std::chrono::duration<double>(secs(ru.ru_utime) + secs(ru.ru_stime));
 }
 
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  const auto k = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
-}
+constexpr auto tick = std::chrono::milliseconds(5);
 
-awaitable<int> load(sim::smsc& s, std::uint32_t sessions, std::chrono::milliseconds duration,
-                    std::uint64_t max_dials, std::string code, std::string answer,
-                    std::uint64_t msisdn_base) {
+awaitable<int> load(sim::smsc& s, sim::load_driver& d) {
   auto ex = co_await asio::this_coro::executor;
   if (!co_await wait_bound(s, std::chrono::seconds(10))) {
     fmt::print(stderr, "ussdpay-sim: no ESME bound within 10 s\n");
     co_return 1;
   }
-  inbox box(ex);
-  s.on_mt = [&](const sim::mt_message& m) { box.push(m); };
-  load_result r;
+  // d lives in main(), as long as s.
+  s.on_mt = [&d](const sim::mt_message& m) {
+    if (m.ussd) d.on_screen(m.msisdn, m.ends_dialog, !m.protocol_error.empty(), clock_type::now());
+  };
+  const auto cpu_before = cpu_time();
   const auto start = clock_type::now();
-  const auto end = start + duration;
-  auto remaining = std::make_shared<std::uint32_t>(sessions);
-  asio::steady_timer done(ex, clock_type::time_point::max());
-  for (std::uint32_t i = 0; i < sessions; ++i) {
-    asio::co_spawn(ex,
-                   virtual_user(s, box, std::to_string(msisdn_base + i), code, answer, end,
-                                max_dials, std::chrono::seconds(5), r),
-                   [&, remaining](std::exception_ptr) {
-                     if (--*remaining == 0) done.cancel();
-                   });
+  d.start(start);
+  asio::steady_timer t(ex);
+  while (!d.done()) {
+    t.expires_after(tick);
+    co_await t.async_wait(nothrow);
+    d.on_tick(clock_type::now());
   }
-  co_await done.async_wait(nothrow);
   const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  const double cpu = (cpu_time() - cpu_before).count();
+  const auto& r = d.totals();
+  const auto& h = d.latencies();
+  auto ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000.0; };
+  const auto p50 = h.percentile(50), p90 = h.percentile(90), p99 = h.percentile(99);
   fmt::print(
-      "load sessions={} dials={} hops={} seconds={:.2f} hops_per_s={:.0f} p50_ms={:.2f} "
-      "p90_ms={:.2f} p99_ms={:.2f} max_ms={:.2f} timeouts={} failures={}\n",
-      sessions, r.dials, r.hops, secs, static_cast<double>(r.hops) / secs,
-      percentile(r.latencies_ms, 50), percentile(r.latencies_ms, 90),
-      percentile(r.latencies_ms, 99), percentile(r.latencies_ms, 100), r.timeouts, r.failures);
+      "load profile={} sessions={} steps={} dials={} completed={} ended_early={} aborts={} "
+      "hops={} seconds={:.2f} hops_per_s={:.0f} p50_us={} p90_us={} p99_us={} max_us={} "
+      "timeouts={} protocol_errors={} failures={} stray={} cpu_s={:.2f} cpu_us_per_hop={:.2f} "
+      "p50_ms={:.3f} p90_ms={:.3f} p99_ms={:.3f} max_ms={:.3f}\n",
+      s.dialogs().profile().name, d.options().sessions, d.options().steps.size(), r.dials,
+      r.completed, r.ended_early, r.aborts, r.hops, secs,
+      secs > 0 ? static_cast<double>(r.hops) / secs : 0.0, p50, p90, p99, h.max(), r.timeouts,
+      r.protocol_errors, r.failures, r.stray, cpu,
+      r.hops > 0 ? cpu * 1e6 / static_cast<double>(r.hops) : 0.0, ms(p50), ms(p90), ms(p99),
+      ms(h.max()));
   std::fflush(stdout);
-  co_return r.timeouts == 0 && r.failures == 0 && r.hops > 0 ? 0 : 1;
+  co_return r.timeouts == 0 && r.failures == 0 && r.protocol_errors == 0 && r.hops > 0 ? 0 : 1;
+}
+
+void print_hold(const char* what, const sim::hold_driver& d, double secs) {
+  const auto& r = d.totals();
+  const auto& h = d.latencies();
+  fmt::print(
+      "{} sessions={} held={} failed={} timeouts={} ended={} protocol_errors={} failures={} "
+      "released={} stray={} seconds={:.2f} p50_us={} p99_us={} max_us={}\n",
+      what, r.dialed, r.held, r.failed(), r.timeouts, r.ended, r.protocol_errors, r.failures,
+      r.released, r.stray, secs, h.percentile(50), h.percentile(99), h.max());
+  std::fflush(stdout);
+}
+
+/// Dials every subscriber, waits for each first screen, then keeps the dialogs open until the
+/// program is stopped (the driver keeps counting screens that release them).
+awaitable<int> hold(sim::smsc& s, sim::hold_driver& d) {
+  auto ex = co_await asio::this_coro::executor;
+  if (!co_await wait_bound(s, std::chrono::seconds(10))) {
+    fmt::print(stderr, "ussdpay-sim: no ESME bound within 10 s\n");
+    co_return 1;
+  }
+  // d lives in main(), as long as s.
+  s.on_mt = [&d](const sim::mt_message& m) {
+    if (m.ussd) d.on_screen(m.msisdn, m.ends_dialog, !m.protocol_error.empty(), clock_type::now());
+  };
+  const auto start = clock_type::now();
+  d.start(start);
+  asio::steady_timer t(ex);
+  while (!d.done()) {
+    t.expires_after(tick);
+    co_await t.async_wait(nothrow);
+    d.on_tick(clock_type::now());
+  }
+  const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  fmt::print("held {} sessions ({} failed) in {:.2f} s\n", d.totals().held, d.totals().failed(),
+             secs);
+  print_hold("hold", d, secs);
+  // Serve until SIGINT/SIGTERM; the driver stays alive for late screens.
+  for (;;) {
+    t.expires_after(std::chrono::seconds(1));
+    co_await t.async_wait(nothrow);
+  }
 }
 
 }  // namespace
@@ -301,11 +383,16 @@ int main(int argc, char** argv) {
   CLI::App app{"ussdpay-sim: SMSC / USSD centre and phone simulator"};
   sim::smsc_options opt;
   opt.port = 2775;
-  std::string mode = "interactive", script, msisdn = "923001234567", code = "*123#", answer = "1";
-  std::uint32_t sessions = 10, respond_delay_ms = 0, duration_s = 10, step_timeout_ms = 5000;
-  std::uint64_t max_dials = 1'000'000;
-  app.add_option("--mode", mode, "interactive | scripted | load | serve")
-      ->check(CLI::IsMember({"interactive", "scripted", "load", "serve"}));
+  std::string mode = "interactive", script, msisdn = "923001234567", code = "*123#", inputs;
+  std::string profile_name = "default";
+  std::uint32_t sessions = 10, concurrency = 100, respond_delay_ms = 0, duration_s = 10,
+                step_timeout_ms = 5000;
+  double hop_timeout_s = 10;
+  std::uint64_t max_dialogs = std::numeric_limits<std::uint64_t>::max();
+  app.add_option("--mode", mode, "interactive | scripted | load | hold | serve")
+      ->check(CLI::IsMember({"interactive", "scripted", "load", "hold", "serve"}));
+  const std::string profiles = fmt::format("{}", fmt::join(ussd::builtin_profile_names(), " | "));
+  app.add_option("--profile", profile_name, "the operator's USSD dialect: " + profiles);
   app.add_option("--host", opt.host, "address to listen on");
   app.add_option("--port", opt.port, "port to listen on (0 = any free port)");
   app.add_option("--system-id", opt.system_id, "system_id an ESME must bind with");
@@ -325,19 +412,48 @@ int main(int argc, char** argv) {
   app.add_flag("--no-receipts", no_receipts, "never send delivery receipts");
   app.add_option("--script", script, "scripted mode: the script to run");
   app.add_option("--step-timeout-ms", step_timeout_ms, "scripted mode: wait per expect step");
-  app.add_option("--msisdn", msisdn, "the simulated phone's number (load: the first one)");
-  app.add_option("--code", code, "load mode: the code each session dials");
-  app.add_option("--answer", answer, "load mode: the reply to every screen that continues");
-  app.add_option("--sessions", sessions, "load mode: concurrent sessions");
+  app.add_option("--msisdn", msisdn,
+                 "the simulated phone's number (load, hold: the first of consecutive numbers)");
+  app.add_option("--inputs", inputs,
+                 "load mode: one dialog's steps, comma-separated: the dial, then each reply; "
+                 "{account} becomes a 14-digit number unique per dialog (default: --code)");
+  app.add_option("--code", code, "load, hold: the code to dial (load: when --inputs is not given)");
+  app.add_option("--sessions", sessions,
+                 "load: concurrent subscribers; hold: subscribers to dial and hold");
+  app.add_option("--concurrency", concurrency, "hold mode: dials outstanding at most");
   app.add_option("--duration", duration_s, "load mode: seconds to run");
-  app.add_option("--max-dials", max_dials, "load mode: stop after this many dials");
+  app.add_option("--max-dialogs,--max-dials", max_dialogs,
+                 "load mode: start at most this many dialogs");
+  app.add_option("--hop-timeout", hop_timeout_s,
+                 "load, hold: seconds to wait for a screen before giving the hop up")
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   opt.respond_delay = std::chrono::milliseconds(respond_delay_ms);
   opt.receipts = !no_receipts;
+  if (auto p = ussd::builtin_profile(profile_name)) {
+    opt.profile = std::move(*p);
+  } else {
+    fmt::print(stderr, "ussdpay-sim: unknown --profile '{}' (known: {})\n", profile_name,
+               fmt::join(ussd::builtin_profile_names(), ", "));
+    return 2;
+  }
   if (mode == "scripted" && script.empty()) {
     fmt::print(stderr, "ussdpay-sim: --mode scripted needs --script FILE\n");
     return 2;
   }
+  std::uint64_t first_msisdn = 0;
+  if (mode == "load" || mode == "hold") {
+    const auto r = std::from_chars(msisdn.data(), msisdn.data() + msisdn.size(), first_msisdn);
+    if (r.ec != std::errc{} || r.ptr != msisdn.data() + msisdn.size() || msisdn[0] == '0' ||
+        first_msisdn + sessions > 999'999'999'999'999ULL) {
+      fmt::print(stderr, "ussdpay-sim: --msisdn must be digits (no leading 0) for --mode {}\n",
+                 mode);
+      return 2;
+    }
+    opt.decode_mt = false;  // only the verdict matters, and decoding costs
+  }
+  const auto hop_timeout = std::chrono::duration_cast<sim::sim_clock::duration>(
+      std::chrono::duration<double>(hop_timeout_s));
 
   asio::io_context io(1);
   sim::smsc s(io.get_executor(), opt);
@@ -364,18 +480,41 @@ int main(int argc, char** argv) {
     if (!ec) finish(exit_code);
   });
 
+  // The drivers live as long as s: its on_mt handler points at them.
+  smsc_phones phones(s);
+  std::optional<sim::load_driver> load_d;
+  std::optional<sim::hold_driver> hold_d;
+  auto hold_started = clock_type::now();
   if (mode == "interactive") {
     asio::co_spawn(io, interactive(s, msisdn, [&] { finish(0); }), asio::detached);
   } else if (mode == "scripted") {
     asio::co_spawn(io, scripted(s, script, msisdn, std::chrono::milliseconds(step_timeout_ms)),
                    [&](std::exception_ptr e, int rc) { finish(e ? 3 : rc); });
   } else if (mode == "load") {
-    asio::co_spawn(io,
-                   load(s, sessions, std::chrono::seconds(duration_s), max_dials, code, answer,
-                        std::stoull(msisdn)),
-                   [&](std::exception_ptr e, int rc) { finish(e ? 3 : rc); });
+    sim::load_options lo;
+    lo.steps = sim::split_steps(inputs.empty() ? code : inputs);
+    lo.sessions = sessions;
+    lo.first_msisdn = first_msisdn;
+    lo.duration = std::chrono::seconds(duration_s);
+    lo.max_dialogs = max_dialogs;
+    lo.hop_timeout = hop_timeout;
+    load_d.emplace(phones, std::move(lo));
+    asio::co_spawn(io, load(s, *load_d), [&](std::exception_ptr e, int rc) { finish(e ? 3 : rc); });
+  } else if (mode == "hold") {
+    sim::hold_options ho;
+    ho.sessions = sessions;
+    ho.concurrency = concurrency;
+    ho.first_msisdn = first_msisdn;
+    ho.code = code;
+    ho.hop_timeout = hop_timeout;
+    hold_d.emplace(phones, std::move(ho));
+    asio::co_spawn(io, hold(s, *hold_d), [&](std::exception_ptr e, int rc) { finish(e ? 3 : rc); });
   }
   io.run();
+  if (mode == "interactive") fmt::print("\n");  // after the last prompt
+  if (hold_d)
+    print_hold("hold-end", *hold_d,
+               std::chrono::duration<double>(clock_type::now() - hold_started).count());
   print_stats(s);
   return exit_code;
 }

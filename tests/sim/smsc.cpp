@@ -12,6 +12,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "tests/sim/wire.hpp"
+
 namespace ussdpay::sim {
 
 using asio::awaitable;
@@ -31,7 +33,11 @@ struct smsc::connection : pdu_connection {
 };
 
 smsc::smsc(asio::any_io_executor ex, smsc_options opt)
-    : ex_(ex), opt_(std::move(opt)), alive_(std::make_shared<bool>(true)) {
+    : ex_(ex),
+      opt_(std::move(opt)),
+      ussd_(opt_.profile, opt_.service_address),
+      deliver_(make_deliver(0, {})),
+      alive_(std::make_shared<bool>(true)) {
   if (!opt_.tls_cert_file.empty() && !opt_.tls_key_file.empty()) {
     tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
     tls_->use_certificate_chain_file(opt_.tls_cert_file);
@@ -157,6 +163,20 @@ std::string smsc::next_message_id() {
 }
 
 void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> frame) {
+  // The usual deliver_sm_resp (an empty message_id, or no body with an error status) needs no
+  // decoding: there is one per hop, and the codec would cost more than the rest of the hop.
+  if (const auto h = peek_header(frame);
+      h && h->command_id == static_cast<std::uint32_t>(command::deliver_sm_resp) &&
+      !(opt_.silent && c->bound) &&
+      (frame.size() == header_size + 1
+           ? frame[header_size] == 0
+           : frame.size() == header_size && h->command_status != status::ok)) {
+    if (h->command_status == status::ok)
+      ++stats_.deliver_resp_ok;
+    else
+      ++stats_.deliver_resp_error;
+    return;
+  }
   auto r = decode(frame, opt_.limits);
   if (auto* e = std::get_if<decode_error>(&r)) {
     ++stats_.decode_errors;
@@ -266,26 +286,36 @@ void smsc::handle_submit(const std::shared_ptr<connection>& c, pdu p) {
 
   mt_message m;
   m.msisdn = body.destination.addr;
-  m.text = decode_text(body.short_message.empty() && find_tlv(body.tlvs, tag::message_payload)
-                           ? std::string(*tlv_octets(body.tlvs, tag::message_payload))
-                           : body.short_message,
-                       body.data_coding);
   m.message_id = id;
-  if (auto op = tlv_u8(body.tlvs, tag::ussd_service_op)) {
-    m.ussd = true;
-    m.ussd_op = *op;
-    const auto info = tlv_u16(body.tlvs, tag::its_session_info);
-    m.ends_dialog = *op == 17 || *op == 0x17 || (info && (*info & 1u));
-    if (m.ends_dialog) dialogs_.erase(m.msisdn);
+  mt_verdict v = ussd_.on_submit(body);
+  m.ussd = v.ussd;
+  m.ussd_op = v.op;
+  m.ends_dialog = v.ends_dialog;
+  m.continues = v.continues;
+  m.protocol_error = std::move(v.protocol_error);
+  if (m.ussd) ++stats_.ussd_screens;
+  if (!m.protocol_error.empty()) ++stats_.ussd_protocol_errors;
+  if (opt_.decode_mt) {
+    const tlv* payload =
+        body.short_message.empty() ? find_tlv(body.tlvs, tag::message_payload) : nullptr;
+    m.text = decode_text(payload ? std::string_view(payload->value) : body.short_message,
+                         body.data_coding, ussd_.profile());
   }
   if ((body.registered_delivery & 0x03) != 0 && opt_.receipts) schedule_receipt(body, id);
-  m.raw = std::move(body);
+  if (opt_.decode_mt) m.raw = std::move(body);
 
-  pdu resp = p.make_response();
-  std::get<message_id_body>(resp.body).message_id = id;
+  auto response = [&] {
+    pdu resp = p.make_response();
+    std::get<message_id_body>(resp.body).message_id = id;
+    return resp;
+  };
   if (opt_.respond_delay.count() == 0) {
-    send(c, resp);
+    if (c->closed() || !write_submit_sm_resp(p.sequence_number, id, c->outbox()))
+      send(c, response());  // the codec reports what the direct writer would not take
+    else
+      c->flush();
   } else {
+    pdu resp = response();
     stats_.peak_pending_submits = std::max(stats_.peak_pending_submits, ++stats_.pending_submits);
     auto t = std::make_shared<asio::steady_timer>(ex_, opt_.respond_delay);
     auto alive = alive_;
@@ -335,53 +365,37 @@ bool smsc::deliver(sm_body body) {
   return true;
 }
 
-sm_body smsc::ussd_from(const std::string& msisdn, const std::string& text, std::uint8_t op,
-                        const dialog& d) const {
-  sm_body b;
-  b.service_type = "USSD";
-  b.source = {1, 1, msisdn};
-  b.destination = {0, 0, opt_.service_address};
-  b.short_message = text;
-  b.tlvs.push_back(tlv::u8(tag::ussd_service_op, op));
-  b.tlvs.push_back(
-      tlv::u16(tag::its_session_info, static_cast<std::uint16_t>((d.session << 8) | d.seq)));
-  return b;
+void smsc::send_deliver(const std::shared_ptr<connection>& c) {
+  ++stats_.deliver_sent;
+  deliver_.sequence_number = c->next_seq();
+  if (c->closed()) return;
+  if (write_deliver_sm(deliver_.sequence_number, std::get<sm_body>(deliver_.body), c->outbox()))
+    c->flush();
+  else
+    send(c, deliver_);
 }
 
-bool smsc::dial(const std::string& msisdn, const std::string& text) {
-  dialog d;
-  next_session_ = static_cast<std::uint8_t>(next_session_ == 255 ? 1 : next_session_ + 1);
-  d.session = next_session_;
-  if (!deliver(ussd_from(msisdn, text, 1, d))) return false;  // PSSR indication
-  dialogs_[msisdn] = d;                                       // a new dial replaces the old dialog
+bool smsc::dial(std::string_view msisdn, std::string_view text) {
+  auto c = receiver();
+  if (!c) return false;
+  ussd_.dial(msisdn, text, std::get<sm_body>(deliver_.body));  // replaces any open dialog
+  send_deliver(c);
   return true;
 }
 
-bool smsc::reply(const std::string& msisdn, const std::string& text) {
-  auto it = dialogs_.find(msisdn);
-  if (it == dialogs_.end()) return false;
-  it->second.seq = static_cast<std::uint8_t>((it->second.seq + 2) & 0xFE);
-  return deliver(ussd_from(msisdn, text, 18, it->second));  // USSR confirm
+bool smsc::reply(std::string_view msisdn, std::string_view text) {
+  auto c = receiver();
+  if (!c || !ussd_.reply(msisdn, text, std::get<sm_body>(deliver_.body))) return false;
+  send_deliver(c);
+  return true;
 }
 
-std::string decode_text(const std::string& octets, std::uint8_t data_coding) {
-  if (data_coding != 8) return octets;
-  std::string out;
-  for (std::size_t i = 0; i + 1 < octets.size(); i += 2) {
-    const auto u = static_cast<std::uint32_t>((static_cast<std::uint8_t>(octets[i]) << 8) |
-                                              static_cast<std::uint8_t>(octets[i + 1]));
-    if (u < 0x80) {
-      out.push_back(static_cast<char>(u));
-    } else if (u < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (u >> 6)));
-      out.push_back(static_cast<char>(0x80 | (u & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xE0 | (u >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((u >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (u & 0x3F)));
-    }
-  }
-  return out;
+bool smsc::abort(std::string_view msisdn) {
+  auto c = receiver();
+  if (!c || !ussd_.abort(msisdn, std::get<sm_body>(deliver_.body))) return false;
+  ++stats_.aborts_sent;
+  send_deliver(c);
+  return true;
 }
 
 }  // namespace ussdpay::sim

@@ -1,20 +1,22 @@
-// sim::smsc: the SMSC / USSD-centre side of SMPP 3.4, built from the gateway's own codec, for
-// ussdpay-sim (interactive, scripted and load modes), integration tests and benchmarks.
+// sim::smsc: the SMSC / USSD-centre side of SMPP 3.4, built from the gateway's own codec (the
+// deliver_sm and submit_sm_resp of every USSD hop are written directly, byte-identical; see
+// wire.hpp), for ussdpay-sim (all its modes), integration tests and benchmarks.
 //
 // It accepts binds (checking system_id and password), answers every request, acknowledges
 // submit_sm with message ids (hex or decimal), sends delivery receipts, plays USSD dialogs in
-// the default dialect (design.md section 5), and has fault knobs: throttling, delayed answers,
-// silence after bind, forced drops.
+// one operator's dialect (smsc_options::profile; the rules are in ussd_centre.hpp) and flags
+// screens that do not fit it, and has fault knobs: throttling, delayed answers, silence after
+// bind, forced drops.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -25,6 +27,8 @@
 #include "gateway/smpp/connection.hpp"
 #include "gateway/smpp/link_fsm.hpp"
 #include "gateway/smpp/pdu.hpp"
+#include "gateway/ussd/profile.hpp"
+#include "tests/sim/ussd_centre.hpp"
 
 namespace ussdpay::sim {
 
@@ -46,6 +50,11 @@ struct smsc_options {
   bool receipts = true;              ///< send a delivery receipt when registered_delivery asks
   milliseconds receipt_delay{20};
   std::string service_address = "123";  ///< destination_addr of dials (the short code)
+  /// The operator's USSD dialect: ops, dialog id, text coding. Read when the smsc is made.
+  ussd::profile profile;
+  /// Fill mt_message::text and ::raw. The load and hold modes turn it off: they need only the
+  /// verdict, and decoding every screen would cost more than the rest of the hop.
+  bool decode_mt = true;
   /// Answers go out after at most this many requests from one read (0 = after the whole read),
   /// as an SMSC answers each request on its own; it keeps an ESME's window from moving in one
   /// lock-step batch.
@@ -59,18 +68,23 @@ struct smsc_stats {
   std::uint64_t deliver_sent = 0, deliver_resp_ok = 0, deliver_resp_error = 0;
   std::uint64_t generic_nacks_received = 0, decode_errors = 0;
   std::uint64_t pending_submits = 0, peak_pending_submits = 0;
+  std::uint64_t ussd_screens = 0, aborts_sent = 0;
+  std::uint64_t ussd_protocol_errors = 0;  ///< screens that do not fit the profile
   std::uint32_t bound_now = 0;
 };
 
 /// A message the ESME sent to a subscriber: a USSD screen or an SMS.
 struct mt_message {
   std::string msisdn;
-  std::string text;  // decoded: GSM/Latin-1 as is, UCS-2 converted to UTF-8
+  std::string text;  ///< UTF-8 by data_coding and profile (decode_text); empty without decode_mt
   bool ussd = false;
   std::uint8_t ussd_op = 0;
-  bool ends_dialog = false;  // op 17 or the end bit of its_session_info
+  bool ends_dialog = false;  ///< op == profile.end_op, or the echoed end bit
+  bool continues = false;    ///< op == profile.continue_op and not ending
+  /// Why the screen does not fit the profile (counted in ussd_protocol_errors); empty if it does.
+  std::string protocol_error;
   std::string message_id;
-  smpp::sm_body raw;
+  smpp::sm_body raw;  ///< empty without decode_mt
 };
 
 class smsc {
@@ -93,11 +107,19 @@ class smsc {
   /// Every MT message (USSD screen or SMS) the ESME submits.
   std::function<void(const mt_message&)> on_mt;
 
-  /// The subscriber dials `text` (e.g. "*123#"): a deliver_sm with ussd_service_op 1 and a new
-  /// its_session_info. False if no receiver-capable bind is up.
-  bool dial(const std::string& msisdn, const std::string& text);
-  /// The subscriber answers the current screen: ussd_service_op 18, same session.
-  bool reply(const std::string& msisdn, const std::string& text);
+  /// The subscriber dials `text` (e.g. "*123#"): a deliver_sm with the profile's begin op and a
+  /// new dialog id. False if no receiver-capable bind is up.
+  bool dial(std::string_view msisdn, std::string_view text);
+  /// The subscriber answers the current screen: the profile's continue op, same dialog (after
+  /// the dialog ended: a late input in it, see ussd_centre_fsm::reply). False if the subscriber
+  /// never dialed or no receiver bind is up.
+  bool reply(std::string_view msisdn, std::string_view text);
+  /// The subscriber aborts the open dialog: the profile's abort op, same dialog id; the dialog
+  /// closes. False when the profile has no abort op, without an open dialog or a receiver bind.
+  bool abort(std::string_view msisdn);
+  bool can_abort() const { return ussd_.can_abort(); }
+  /// The dialogs as the USSD centre sees them.
+  const ussd_centre_fsm& dialogs() const { return ussd_; }
   /// Sends any deliver_sm (interop and fault tests).
   bool deliver(smpp::sm_body body);
   /// Drops every connection without unbinding (link failure).
@@ -105,10 +127,6 @@ class smsc {
 
  private:
   struct connection;
-  struct dialog {
-    std::uint8_t session = 0;
-    std::uint8_t seq = 0;  // even while open
-  };
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(std::shared_ptr<connection> c);
   asio::awaitable<void> writer(std::shared_ptr<connection> c);
@@ -117,9 +135,8 @@ class smsc {
   void send(const std::shared_ptr<connection>& c, const smpp::pdu& p);
   void schedule_receipt(const smpp::sm_body& submitted, const std::string& message_id);
   std::shared_ptr<connection> receiver();
-  /// A USSD deliver_sm from the subscriber in the default dialect.
-  smpp::sm_body ussd_from(const std::string& msisdn, const std::string& text, std::uint8_t op,
-                          const dialog& d) const;
+  /// Sends deliver_ (filled by ussd_) on c.
+  void send_deliver(const std::shared_ptr<connection>& c);
   std::string next_message_id();
 
   asio::any_io_executor ex_;
@@ -128,14 +145,11 @@ class smsc {
   std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
   std::uint16_t port_ = 0;
   std::set<std::shared_ptr<connection>> conns_;
-  std::map<std::string, dialog> dialogs_;
-  std::uint8_t next_session_ = 0;
+  ussd_centre_fsm ussd_;
+  smpp::pdu deliver_;  // reused for every USSD deliver_sm, so a hop allocates nothing here
   std::uint64_t next_message_id_ = 0x5A000000;
   smsc_stats stats_;
   std::shared_ptr<bool> alive_;
 };
-
-/// Text of a short_message for display: UCS-2 (data_coding 8) as UTF-8, others as they are.
-std::string decode_text(const std::string& octets, std::uint8_t data_coding);
 
 }  // namespace ussdpay::sim
