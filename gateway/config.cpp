@@ -405,8 +405,9 @@ void load_billers(const toml::node& node, const std::string& path, load_result& 
     const std::string where = fmt::format("billers[{}]", n + 1);
     for (auto&& [k, v] : entry) {
       const auto line = static_cast<std::uint32_t>(v.source().begin.line);
-      auto it = std::find_if(defs.begin(), defs.end(),
-                             [&](const key_def& d) { return d.key == k.str(); });
+      const std::string key(k.str());  // clang 14 cannot capture a structured binding
+      auto it =
+          std::find_if(defs.begin(), defs.end(), [&](const key_def& d) { return d.key == key; });
       if (it == defs.end()) {
         r.errors.push_back({path, line, where + "." + std::string(k.str()), "unknown key"});
         continue;
