@@ -17,6 +17,7 @@ extern char** environ;
 int main(int argc, char** argv) {
   CLI::App app{"ussdpay: operate a ussdpay gateway"};
   app.require_subcommand(1);
+  app.fallthrough();  // --config may come after the subcommand too
   std::string config_path = "etc/ussdpay.toml";
   app.add_option("--config", config_path, "configuration file (TOML)");
 

@@ -190,6 +190,16 @@ void load_driver::on_screen(std::string_view msisdn, bool ends_dialog, bool prot
     next_dialog(idx, now);
   } else if (should_stop(now)) {
     set_state(s, state::stopped);  // the run is over: leave the dialog where it is
+  } else if (opt_.think > sim_clock::duration::zero()) {
+    ++s.step;
+    // splitmix64: a jitter in [0.5, 1.5) of the reading time.
+    std::uint64_t z = (rng_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    const auto t = opt_.think.count();
+    s.at = now + sim_clock::duration(t / 2 + static_cast<sim_clock::rep>(z % static_cast<std::uint64_t>(t)));
+    set_state(s, state::thinking);
   } else {
     ++s.step;
     send_step(idx, now);
@@ -206,6 +216,10 @@ void load_driver::on_tick(sim_clock::time_point now) {
       next_dialog(i, now);
     } else if (s.st == state::retry && (stopping_ || now >= s.at)) {
       next_dialog(i, now);
+    } else if (s.st == state::thinking && stopping_) {
+      set_state(s, state::stopped);
+    } else if (s.st == state::thinking && now >= s.at) {
+      send_step(i, now);
     }
   }
 }

@@ -90,6 +90,10 @@ struct load_options {
   sim_clock::duration hop_timeout = std::chrono::seconds(10);
   /// Wait after a dial or reply that could not be sent (no bind) before starting over.
   sim_clock::duration retry_pause = std::chrono::milliseconds(10);
+  /// The subscriber's reading time: each reply goes out about this long after its screen
+  /// arrived, drawn uniformly from 0.5x..1.5x so subscribers do not move in step (0 = at once,
+  /// a saturation test). Checked on every tick, so it is rounded up to a tick.
+  sim_clock::duration think = sim_clock::duration::zero();
 };
 
 struct load_totals {
@@ -122,9 +126,9 @@ class load_driver {
   const load_options& options() const { return opt_; }
 
  private:
-  enum class state : std::uint8_t { stopped, waiting, retry };
+  enum class state : std::uint8_t { stopped, waiting, retry, thinking };
   struct subscriber {
-    sim_clock::time_point at;  // waiting: when the last deliver_sm went out; retry: when to
+    sim_clock::time_point at;  // waiting: when the last deliver_sm went out; retry, thinking: when to
     std::uint64_t dialog = 0;  // the dialog number ({account})
     std::uint32_t step = 0;    // the step whose screen is awaited
     state st = state::stopped;
@@ -144,6 +148,7 @@ class load_driver {
   load_totals totals_;
   latency_histogram latencies_;
   std::string text_;  // scratch for expanded inputs
+  std::uint64_t rng_ = 0x9E3779B97F4A7C15ull;  // reading-time jitter (splitmix64)
 };
 
 struct hold_options {

@@ -309,8 +309,12 @@ awaitable<int> load(sim::smsc& s, sim::load_driver& d) {
   const auto start = clock_type::now();
   d.start(start);
   asio::steady_timer t(ex);
+  // With reading time, a fine tick keeps replies spread out as independent subscribers' are.
+  const auto period = d.options().think > sim::sim_clock::duration::zero()
+                          ? std::chrono::milliseconds(1)
+                          : std::chrono::milliseconds(tick);
   while (!d.done()) {
-    t.expires_after(tick);
+    t.expires_after(period);
     co_await t.async_wait(nothrow);
     d.on_tick(clock_type::now());
   }
@@ -388,6 +392,7 @@ int main(int argc, char** argv) {
   std::uint32_t sessions = 10, concurrency = 100, respond_delay_ms = 0, duration_s = 10,
                 step_timeout_ms = 5000;
   double hop_timeout_s = 10;
+  std::uint32_t think_ms = 0;
   std::uint64_t max_dialogs = std::numeric_limits<std::uint64_t>::max();
   app.add_option("--mode", mode, "interactive | scripted | load | hold | serve")
       ->check(CLI::IsMember({"interactive", "scripted", "load", "hold", "serve"}));
@@ -424,6 +429,8 @@ int main(int argc, char** argv) {
   app.add_option("--duration", duration_s, "load mode: seconds to run");
   app.add_option("--max-dialogs,--max-dials", max_dialogs,
                  "load mode: start at most this many dialogs");
+  app.add_option("--think-ms", think_ms,
+                 "load mode: a subscriber replies this long after each screen (0 = at once)");
   app.add_option("--hop-timeout", hop_timeout_s,
                  "load, hold: seconds to wait for a screen before giving the hop up")
       ->check(CLI::PositiveNumber);
@@ -498,6 +505,7 @@ int main(int argc, char** argv) {
     lo.duration = std::chrono::seconds(duration_s);
     lo.max_dialogs = max_dialogs;
     lo.hop_timeout = hop_timeout;
+    lo.think = std::chrono::milliseconds(think_ms);
     load_d.emplace(phones, std::move(lo));
     asio::co_spawn(io, load(s, *load_d), [&](std::exception_ptr e, int rc) { finish(e ? 3 : rc); });
   } else if (mode == "hold") {

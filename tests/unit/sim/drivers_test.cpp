@@ -105,7 +105,7 @@ TEST_CASE("load: without an abort op, a final screen that ends the dialog is sim
   sim::load_driver d(net, two_subscribers({"*123#"}));
   d.start(t0);
   net.take();
-  // One step: the welcome screen ends the dialog; that completes the iteration.
+  // One step: a screen that ends the dialog; that completes the iteration.
   d.on_screen("923000000001", true, false, t0 + 1ms);
   const auto s = net.take();
   REQUIRE(s.size() == 1);
