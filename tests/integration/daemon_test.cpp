@@ -130,6 +130,9 @@ class sim_host {
   bool dial(const std::string& msisdn, const std::string& text) {
     return with_smsc([msisdn, text](sim::smsc& s) { return s.dial(msisdn, text); });
   }
+  bool reply(const std::string& msisdn, const std::string& text) {
+    return with_smsc([msisdn, text](sim::smsc& s) { return s.reply(msisdn, text); });
+  }
 
   /// Polls the simulator's counters until pred holds or timeout passes.
   bool wait_stats(const std::function<bool(const sim::smsc_stats&)>& pred, milliseconds timeout,
@@ -186,7 +189,8 @@ sim::smsc_options sim_options() {
 
 /// ussdpayd with etc/ussdpay.toml, pointed at the simulator, logging at debug level (link state
 /// changes below "bound" are debug messages). `extra` overrides any of these.
-std::unique_ptr<child_process> start_daemon(std::uint16_t port, env_vars extra = {}) {
+std::unique_ptr<child_process> start_daemon(std::uint16_t port, env_vars extra = {},
+                                            const std::string& config = USSDPAY_CONFIG_PATH) {
   env_vars env{{"USSDPAY_SMPP_HOST", "127.0.0.1"},
                {"USSDPAY_SMPP_PORT", std::to_string(port)},
                {"USSDPAY_LOG_LEVEL", "debug"}};
@@ -195,7 +199,7 @@ std::unique_ptr<child_process> start_daemon(std::uint16_t port, env_vars extra =
     env.push_back(std::move(e));
   }
   return std::make_unique<child_process>(
-      USSDPAYD_PATH, std::vector<std::string>{"--config", USSDPAY_CONFIG_PATH}, std::move(env));
+      USSDPAYD_PATH, std::vector<std::string>{"--config", config}, std::move(env));
 }
 
 // A failed check shows the daemon's log with it.
@@ -741,4 +745,101 @@ TEST_CASE("ussdpayd --check-config reports every error with file and line",
     CHECK(out.find(path + ":4: smpp.windoww: unknown key") != std::string::npos);
     CHECK(out.find("configuration OK") == std::string::npos);
   }
+}
+
+// --- dialogs ---------------------------------------------------------------------------------
+
+namespace {
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+void write_text(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::trunc) << text;
+}
+std::string replaced(std::string s, const std::string& from, const std::string& to) {
+  const auto at = s.find(from);
+  REQUIRE(at != std::string::npos);
+  return s.replace(at, from.size(), to);
+}
+
+const std::string source_dir =
+    std::filesystem::path(USSDPAY_CONFIG_PATH).parent_path().parent_path();
+
+}  // namespace
+
+TEST_CASE("a slow biller never holds the screen: past the bounded wait, a clear end screen",
+          "[integration]") {
+  // LESCO answers inquiries after 3 s; the gateway waits at most 400 ms.
+  temp_dir dir;
+  const auto config = dir.path / "ussdpay.toml";
+  write_text(config, replaced(read_text(USSDPAY_CONFIG_PATH), "id = \"lesco\"\n",
+                              "id = \"lesco\"\nlatency = \"3s\"\n"));
+  sim_host smsc(sim_options());
+  auto d = start_daemon(smsc.port(),
+                        {{"USSDPAY_USSD_INQUIRY_TIMEOUT", "400ms"},
+                         {"USSDPAY_USSD_MENUS", source_dir + "/etc/menus"},
+                         {"USSDPAY_DEMO_BILLS_FILE", source_dir + "/etc/demo/bills.csv"}},
+                        config.string());
+  REQUIRE_D(smsc.wait_bound(5000ms), *d);
+
+  // The subscriber dials straight to LESCO's consumer-number prompt and enters a number.
+  REQUIRE(smsc.dial(subscriber, "*123*1*1*1#"));
+  REQUIRE_D(smsc.wait_screens(1, 5000ms), *d);
+  CHECK(smsc.screens().back().text.starts_with("Enter LESCO consumer number"));
+  const auto asked = steady::now();
+  REQUIRE(smsc.reply(subscriber, "04123456789012"));
+
+  // Well before the biller answers, the dialog ends with the "slow" screen: nothing was paid.
+  REQUIRE_D(smsc.wait_screens(2, 5000ms), *d);
+  const auto waited = steady::now() - asked;
+  const auto m = smsc.screens().back();
+  CHECK(m.ends_dialog);
+  CHECK(m.text == "LESCO is slow to reply. Nothing was paid. Dial *123# again in a few minutes.");
+  CHECK(waited < 2500ms);
+  CHECK_D(d->wait_for_log("action inquire had no answer within its bounded wait", 2000ms), *d);
+
+  // The biller's late answer (3 s) sends nothing to the subscriber, and the daemon carries on.
+  std::this_thread::sleep_for(3000ms);
+  CHECK(smsc.screens().size() == 2);
+  REQUIRE(smsc.dial(subscriber, "*123#"));
+  REQUIRE_D(smsc.wait_screens(3, 5000ms), *d);
+  CHECK(smsc.screens().back().text.starts_with("Bill Pay"));
+  stop_cleanly(*d);
+}
+
+TEST_CASE("SIGHUP reloads the menus; live dialogs finish on the menus they started with",
+          "[integration]") {
+  temp_dir dir;
+  std::filesystem::copy(source_dir + "/etc/menus", dir.path / "menus");
+  const auto en = dir.path / "menus" / "text.en.toml";
+  sim_host smsc(sim_options());
+  auto d = start_daemon(smsc.port(), {{"USSDPAY_USSD_MENUS", (dir.path / "menus").string()}});
+  REQUIRE_D(smsc.wait_bound(5000ms), *d);
+
+  // Subscriber A is in the main menu when the operator edits the texts and sends SIGHUP.
+  REQUIRE(smsc.dial("923000000001", "*123#"));
+  REQUIRE_D(smsc.wait_screens(1, 5000ms), *d);
+  write_text(en, replaced(replaced(read_text(en), "text = \"Bill Pay\"", "text = \"Bill Pay 2\""),
+                          "[help]\ntext = \"Help\"", "[help]\ntext = \"Help 2\""));
+  REQUIRE(d->signal(SIGHUP));
+  REQUIRE_D(d->wait_for_log("reloaded [ussd] and the menus", 5000ms), *d);
+
+  // A continues on the old menus; a new dial gets the new ones.
+  REQUIRE(smsc.reply("923000000001", "6"));
+  REQUIRE_D(smsc.wait_screens(2, 5000ms), *d);
+  CHECK(smsc.screens().back().text.starts_with("Help\n1. A payment failed"));
+  REQUIRE(smsc.dial("923000000002", "*123#"));
+  REQUIRE_D(smsc.wait_screens(3, 5000ms), *d);
+  CHECK(smsc.screens().back().text.starts_with("Bill Pay 2\n"));
+
+  // A broken menu is refused whole on SIGHUP: the error is logged, the working menus stay.
+  write_text(dir.path / "menus" / "menu.toml", "[menu]\nstart = \"nowhere\"\n");
+  REQUIRE(d->signal(SIGHUP));
+  REQUIRE_D(d->wait_for_log("menus have errors, keeping the old ones", 5000ms), *d);
+  REQUIRE(smsc.dial("923000000003", "*123#"));
+  REQUIRE_D(smsc.wait_screens(4, 5000ms), *d);
+  CHECK(smsc.screens().back().text.starts_with("Bill Pay 2\n"));
+  stop_cleanly(*d);
 }

@@ -198,7 +198,8 @@ void load_driver::on_screen(std::string_view msisdn, bool ends_dialog, bool prot
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z ^= z >> 31;
     const auto t = opt_.think.count();
-    s.at = now + sim_clock::duration(t / 2 + static_cast<sim_clock::rep>(z % static_cast<std::uint64_t>(t)));
+    s.at = now + sim_clock::duration(
+                     t / 2 + static_cast<sim_clock::rep>(z % static_cast<std::uint64_t>(t)));
     set_state(s, state::thinking);
   } else {
     ++s.step;

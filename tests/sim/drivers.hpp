@@ -128,7 +128,8 @@ class load_driver {
  private:
   enum class state : std::uint8_t { stopped, waiting, retry, thinking };
   struct subscriber {
-    sim_clock::time_point at;  // waiting: when the last deliver_sm went out; retry, thinking: when to
+    sim_clock::time_point
+        at;  // waiting: when the last deliver_sm went out; retry, thinking: when to
     std::uint64_t dialog = 0;  // the dialog number ({account})
     std::uint32_t step = 0;    // the step whose screen is awaited
     state st = state::stopped;
@@ -147,7 +148,7 @@ class load_driver {
   bool stopping_ = false;
   load_totals totals_;
   latency_histogram latencies_;
-  std::string text_;  // scratch for expanded inputs
+  std::string text_;                           // scratch for expanded inputs
   std::uint64_t rng_ = 0x9E3779B97F4A7C15ull;  // reading-time jitter (splitmix64)
 };
 
