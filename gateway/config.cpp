@@ -135,6 +135,7 @@ std::vector<key_def> keys(config& c) {
       {"ussd", "session_timeout", &u.session_timeout},
       {"ussd", "max_session_length", &u.max_session_length},
       {"ussd", "max_sessions", &u.max_sessions},
+      {"ussd", "resume_window", &u.resume_window},
       {"ussd", "inquiry_timeout", &u.inquiry_timeout},
       {"ussd", "action_timeout", &u.action_timeout},
       {"ussd", "payment_timeout", &u.payment_timeout},

@@ -38,9 +38,9 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(sys_msg::count_)
     "errors.pin_format", "errors.try_again"};
 
 /// [system] texts the gateway shows outside the menus.
-constexpr std::array<std::string_view, 6> system_keys{"system.busy",        "system.unknown_code",
-                                                      "system.ended",       "system.expired",
-                                                      "system.unavailable", "system.slow"};
+constexpr std::array<std::string_view, 7> system_keys{
+    "system.busy",        "system.unknown_code", "system.ended", "system.expired",
+    "system.unavailable", "system.slow",         "system.resume"};
 
 bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > 32) return false;

@@ -31,6 +31,7 @@ struct dialogs::session {
   std::uint32_t generation = 0;  // of the action running, 0 when none
   std::optional<std::uint16_t> session_id;
   reply_to to;
+  bool resume_prompt = false;  // showing "Continue where you left off?"
 };
 
 dialogs::dialogs(dialog_config cfg, profile prof, std::shared_ptr<const menus::catalog> cat,
@@ -129,9 +130,16 @@ std::uint32_t dialogs::on_deliver(const smpp::sm_body& in, clock_type::time_poin
           return smpp::status::ok;
         }
       }
+      // A plain dial after a dialog was cut off mid-menu offers to continue it.
+      std::optional<menus::dialog_state> resume;
       if (it != sessions_.end()) {
         ++stats_.replaced;
+        if (shortcut.empty()) park(*key, it->second, now);
         drop(*key);
+      }
+      if (auto p = parked_.find(*key); p != parked_.end()) {
+        if (shortcut.empty() && p->second.until > now) resume = std::move(p->second.menu);
+        parked_.erase(p);
       }
       if (sessions_.size() >= cfg_.max_sessions) {
         ++stats_.busy;
@@ -145,12 +153,8 @@ std::uint32_t dialogs::on_deliver(const smpp::sm_body& in, clock_type::time_poin
       s.session_id = e.session_id;
       s.to = {e.subscriber, e.service, e.its_session_info, e.user_message_reference};
       touch(s, now);
-      const std::uint8_t lang = language_of(e.subscriber.addr);
-      s.menu.cat = cat_;
-      s.menu.lang = lang;
-      init_vars(s.menu, e.subscriber.addr);
       if (cb_.hop) cb_.hop(e.subscriber.addr, "dial", e.text);
-      deliver_step(*key, s, menus::begin(s.menu, cat_, lang, shortcut), now);
+      start(*key, s, shortcut, std::move(resume), now);
       return smpp::status::ok;
     }
     case kind::next: {
@@ -175,6 +179,23 @@ std::uint32_t dialogs::on_deliver(const smpp::sm_body& in, clock_type::time_poin
       }
       s.to.its_session_info = e.its_session_info;
       s.to.user_message_reference = e.user_message_reference;
+      if (s.resume_prompt) {
+        if (cb_.hop) cb_.hop(e.subscriber.addr, "resume", e.text);
+        touch(s, now);
+        if (e.text == "1") {  // continue: the screen they were on, as it was
+          s.resume_prompt = false;
+          ++stats_.resumed;
+          deliver_step(*key, s, menus::redisplay(s.menu), now);
+        } else if (e.text == "2") {  // start over
+          s.resume_prompt = false;
+          s.menu = menus::dialog_state();
+          start(*key, s, {}, std::nullopt, now);
+        } else if (auto body = screen(s.to, menus::system_text(s.menu, "resume"), false, prof_)) {
+          ++stats_.screens;
+          cb_.send(std::move(*body));
+        }
+        return smpp::status::ok;
+      }
       if (cb_.hop) {
         const auto& screen_id =
             s.menu.screen != menus::no_screen ? s.menu.cat->screens[s.menu.screen].id : "";
@@ -188,11 +209,51 @@ std::uint32_t dialogs::on_deliver(const smpp::sm_body& in, clock_type::time_poin
     case kind::abort:
       ++(e.kind == kind::end ? stats_.ended : stats_.aborted);
       if (it != sessions_.end() &&
-          (!e.session_id || !it->second.session_id || *e.session_id == *it->second.session_id))
+          (!e.session_id || !it->second.session_id || *e.session_id == *it->second.session_id)) {
+        park(*key, it->second, now);
         drop(*key);
+      }
       return smpp::status::ok;
   }
   return smpp::status::ok;
+}
+
+void dialogs::start(std::uint64_t key, session& s, std::string_view shortcut,
+                    std::optional<menus::dialog_state> resume, clock_type::time_point now) {
+  if (resume) {
+    s.menu = std::move(*resume);
+    s.resume_prompt = true;
+    if (auto body = screen(s.to, menus::system_text(s.menu, "resume"), false, prof_)) {
+      ++stats_.screens;
+      cb_.send(std::move(*body));
+      return;
+    }
+    s.resume_prompt = false;
+    s.menu = menus::dialog_state();
+  }
+  const std::uint8_t lang = language_of(s.to.subscriber.addr);
+  s.menu.cat = cat_;
+  s.menu.lang = lang;
+  init_vars(s.menu, s.to.subscriber.addr);
+  deliver_step(key, s, menus::begin(s.menu, cat_, lang, shortcut), now);
+}
+
+void dialogs::park(std::uint64_t key, session& s, clock_type::time_point now) {
+  // Worth offering back: somewhere past the start screen, on a screen that waits for the
+  // subscriber (not while an action runs: a payment in flight finishes on its own).
+  const auto& m = s.menu;
+  if (cfg_.resume_window.count() == 0 || s.resume_prompt || m.waiting_for_action() ||
+      m.screen == menus::no_screen || m.screen == m.cat->start ||
+      m.cat->screens[m.screen].kind == menus::screen_def::kind_t::end ||
+      parked_.size() >= cfg_.max_sessions)
+    return;
+  s.menu.wipe_secrets();
+  s.menu.shortcut.clear();
+  s.menu.error = 0xFF;
+  const auto until = now + cfg_.resume_window;
+  parked_.insert_or_assign(key, parked_dialog{std::move(s.menu), until});
+  parked_order_.emplace_back(key, until);
+  ++stats_.parked;
 }
 
 void dialogs::deliver_step(std::uint64_t key, session& s, menus::step st,
@@ -245,7 +306,16 @@ std::size_t dialogs::expire(clock_type::time_point now) {
       ++stats_.screens;
       cb_.send(std::move(*body));
     }
-    drop(s.key);
+    const auto key = s.key;
+    park(key, s, now);
+    drop(key);
+  }
+  // Parked dialogs past their window are forgotten (an entry re-parked later has a later time).
+  while (!parked_order_.empty() && parked_order_.front().second <= now) {
+    const auto [key, until] = parked_order_.front();
+    parked_order_.pop_front();
+    if (auto p = parked_.find(key); p != parked_.end() && p->second.until == until)
+      parked_.erase(p);
   }
   return n;
 }

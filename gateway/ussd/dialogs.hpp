@@ -8,11 +8,13 @@
 //   no reply for session_timeout ──> "timed out" end screen, gone (expire())
 //   older than max_session_length at a reply ──> "timed out" end screen, gone
 //   more than max_sessions live ──> a dial gets "busy, try again" and no dialog
+//   cut off mid-menu ──> parked for resume_window; the next plain dial offers to continue it
 // While an action runs (biller inquiry...) replies are ignored; the screen follows complete().
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -46,6 +48,10 @@ struct dialog_config {
   std::chrono::milliseconds max_session_length{180'000};
   /// Live dialogs at most; a dial beyond it gets the "busy, try again" screen.
   std::size_t max_sessions = 200'000;
+  /// A dialog cut off mid-menu (timed out, dropped by the network, or abandoned for a new dial)
+  /// is offered back for this long: the next dial of the plain service code asks "Continue
+  /// where you left off? 1. Continue 2. Start over". PINs are never kept. 0 = off.
+  std::chrono::milliseconds resume_window{300'000};
   /// Bounded wait for a biller inquiry before the "slow, try again" screen; shorter than the
   /// operator's screen timeout.
   std::chrono::milliseconds inquiry_timeout{4'000};
@@ -77,8 +83,9 @@ struct action_result {
 
 struct dialog_stats {
   std::uint64_t dials = 0, replies = 0, screens = 0, ended = 0, aborted = 0, expired = 0,
-                replaced = 0, busy = 0, unknown_code = 0, unknown_session = 0,
-                ignored_while_busy = 0, rejected_pdus = 0, actions = 0, stale_results = 0;
+                replaced = 0, busy = 0, unknown_code = 0, unknown_session = 0, parked = 0,
+                resumed = 0, ignored_while_busy = 0, rejected_pdus = 0, actions = 0,
+                stale_results = 0;
 };
 
 class dialogs {
@@ -117,12 +124,21 @@ class dialogs {
   std::optional<clock_type::time_point> next_expiry() const;
 
   std::size_t live() const { return sessions_.size(); }
+  /// Dialogs cut off mid-menu and kept for resuming.
+  std::size_t parked() const { return parked_.size(); }
   const dialog_stats& stats() const { return stats_; }
   const dialog_config& config() const { return cfg_; }
   const profile& operator_profile() const { return prof_; }
 
  private:
   struct session;
+  struct parked_dialog {
+    menus::dialog_state menu;
+    clock_type::time_point until;
+  };
+  void park(std::uint64_t key, session& s, clock_type::time_point now);
+  void start(std::uint64_t key, session& s, std::string_view shortcut,
+             std::optional<menus::dialog_state> resume, clock_type::time_point now);
   void touch(session& s, clock_type::time_point now);
   void unlink(session& s);
   void drop(std::uint64_t key);
@@ -136,6 +152,8 @@ class dialogs {
   std::shared_ptr<const menus::catalog> cat_;
   callbacks cb_;
   std::unordered_map<std::uint64_t, session> sessions_;
+  std::unordered_map<std::uint64_t, parked_dialog> parked_;
+  std::deque<std::pair<std::uint64_t, clock_type::time_point>> parked_order_;  // oldest first
   session* oldest_ = nullptr;  // least recently active first
   session* newest_ = nullptr;
   std::uint32_t next_generation_ = 1;

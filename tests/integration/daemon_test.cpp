@@ -809,7 +809,7 @@ TEST_CASE("a slow biller never holds the screen: past the bounded wait, a clear 
   stop_cleanly(*d);
 }
 
-TEST_CASE("SIGHUP reloads the menus; live dialogs finish on the menus they started with",
+TEST_CASE("SIGHUP reloads the menus, and live dialogs finish on the menus they started with",
           "[integration]") {
   temp_dir dir;
   std::filesystem::copy(source_dir + "/etc/menus", dir.path / "menus");

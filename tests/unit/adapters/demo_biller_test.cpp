@@ -169,7 +169,7 @@ TEST_CASE("a well-formed bill book loads, quoted fields and all", "[demo_biller]
   CHECK_FALSE(loaded.book->find("kesc", "04123456789012"));
 }
 
-TEST_CASE("each bad row is reported with its file and line; good rows still load",
+TEST_CASE("each bad row is reported with its file and line, and good rows still load",
           "[demo_biller]") {
   const std::string text =
       header +                                                                   // 1

@@ -144,13 +144,17 @@ TEST_CASE("a new dial replaces the subscriber's live dialog", "[ussd]") {
   harness h;
   h.dial("923001234567", "*123#", 1);
   h.reply("923001234567", "6", 1);
+  // The subscriber dials again (the network lost the first dialog without telling us): the new
+  // dialog replaces the old and offers to continue where it was.
   h.dial("923001234567", "*123#", 2);
   CHECK(h.d->live() == 1);
   CHECK(h.d->stats().replaced == 1);
-  CHECK(h.last().short_message.starts_with("Bill Pay"));
+  CHECK(h.last().short_message.starts_with("Continue where you left off?"));
   // A reply to the old dialog's session is refused; the new one is intact.
   h.reply("923001234567", "1", 1);
   CHECK(h.last().short_message.starts_with("Your session has ended"));
+  h.reply("923001234567", "2", 2);
+  CHECK(h.last().short_message.starts_with("Bill Pay"));
   h.reply("923001234567", "1", 2);
   CHECK(h.last().short_message.starts_with("Pay bill"));
 }
@@ -169,7 +173,7 @@ TEST_CASE("beyond max_sessions a dial is told the service is busy", "[ussd]") {
   CHECK(h.last().short_message.starts_with("Help"));
 }
 
-TEST_CASE("idle dialogs expire with a timed-out screen; long ones end at their next reply",
+TEST_CASE("idle dialogs expire with a timed-out screen, and long ones end at their next reply",
           "[ussd]") {
   harness h;
   h.dial("923000000001");
@@ -219,7 +223,7 @@ TEST_CASE("bad input from the network gets a clear answer and the right status",
   CHECK(h.d->live() == 0);
 }
 
-TEST_CASE("actions complete into the right dialog; stale results are dropped", "[ussd]") {
+TEST_CASE("actions complete into the right dialog and stale results are dropped", "[ussd]") {
   harness h;
   h.dial("923000000001");
   h.reply("923000000001", "1");
@@ -279,4 +283,85 @@ TEST_CASE("msisdn keys keep leading zeros and refuse anything but digits", "[uss
   CHECK_FALSE(ussd::msisdn_key("1234567890123456"));
   CHECK_FALSE(ussd::msisdn_key("92300123456a"));
   CHECK_FALSE(ussd::msisdn_key(""));
+}
+
+TEST_CASE("a dialog cut off mid-menu is offered back on the next dial", "[ussd]") {
+  harness h("sixdee");
+  // The subscriber gets to LESCO's consumer-number prompt...
+  h.dial("923000000001");
+  h.reply("923000000001", "1");
+  h.reply("923000000001", "1");
+  menus::list_item lesco;
+  lesco.set(*menus::find_item_field("item.id"), "lesco");
+  lesco.set(*menus::find_item_field("item.name"), "LESCO");
+  h.d->complete(h.calls.back().token, {menus::outcome::ok, {}, {lesco}}, h.now);
+  h.reply("923000000001", "1");
+  h.d->complete(h.calls.back().token, {menus::outcome::empty, {}, {}}, h.now);
+  CHECK(h.last().short_message.starts_with("Enter LESCO consumer number"));
+  // ... and the dialog is aborted (the subscriber walked into a lift).
+  h.d->on_deliver(h.from("923000000001", "", 0x81, 7), h.now);
+  CHECK(h.d->live() == 0);
+  CHECK(h.d->parked() == 1);
+
+  SECTION("1 continues on the same screen") {
+    h.now += 60s;
+    h.dial("923000000001");
+    CHECK(h.last().short_message == "Continue where you left off?\n1. Continue\n2. Start over");
+    CHECK(h.op() == 2);
+    h.reply("923000000001", "1");
+    CHECK(h.last().short_message.starts_with("Enter LESCO consumer number"));
+    CHECK(h.d->parked() == 0);
+    // The dialog goes on from there.
+    h.reply("923000000001", "04123456789012");
+    CHECK(menus::actions()[h.calls.back().action].name == "inquire");
+    CHECK(h.d->stats().resumed == 1);
+  }
+  SECTION("2 starts over at the main menu") {
+    h.dial("923000000001");
+    h.reply("923000000001", "2");
+    CHECK(h.last().short_message.starts_with("Bill Pay\n1. Pay bill"));
+  }
+  SECTION("anything else asks again") {
+    h.dial("923000000001");
+    h.reply("923000000001", "7");
+    CHECK(h.last().short_message.starts_with("Continue where you left off?"));
+  }
+  SECTION("a shortcut dial means a fresh start") {
+    h.dial("923000000001", "*123*6#");
+    CHECK(h.last().short_message.starts_with("Help"));
+    CHECK(h.d->parked() == 0);
+  }
+  SECTION("after the window it is forgotten") {
+    h.now += 301s;
+    h.d->expire(h.now);
+    CHECK(h.d->parked() == 0);
+    h.dial("923000000001");
+    CHECK(h.last().short_message.starts_with("Bill Pay"));
+  }
+}
+
+TEST_CASE("a PIN is never kept for resuming, and a dialog on the main menu is not offered back",
+          "[ussd]") {
+  harness h;
+  h.dial("923000000001");
+  h.reply("923000000001", "4");     // Change PIN
+  h.reply("923000000001", "1357");  // current PIN, kept while the new one is asked
+  h.now += 61s;
+  CHECK(h.d->expire(h.now) == 1);  // timed out on the new-PIN screen
+  REQUIRE(h.d->parked() == 1);
+  h.dial("923000000001");
+  h.reply("923000000001", "1");
+  CHECK(h.last().short_message.starts_with("Enter new 4-digit PIN"));
+  // The current PIN was wiped when the dialog was parked: the change cannot go through on it.
+  h.reply("923000000001", "2468");
+  h.reply("923000000001", "2468");
+  REQUIRE(!h.calls.empty());
+  CHECK(h.calls.back().state->get("pin") == nullptr);
+
+  // Idle on the main menu: nothing worth offering back.
+  harness g;
+  g.dial("923000000002");
+  g.now += 61s;
+  g.d->expire(g.now);
+  CHECK(g.d->parked() == 0);
 }
