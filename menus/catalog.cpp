@@ -520,11 +520,11 @@ class loader {
 
   void check_reachable() {
     std::vector<bool> seen(cat_->screens.size(), false);
-    std::deque<std::uint16_t> todo{cat_->start};
+    std::deque<std::uint16_t> queue{cat_->start};
     seen[cat_->start] = true;
-    while (!todo.empty()) {
-      const auto& s = cat_->screens[todo.front()];
-      todo.pop_front();
+    while (!queue.empty()) {
+      const auto& s = cat_->screens[queue.front()];
+      queue.pop_front();
       std::vector<std::uint16_t> next;
       for (const auto& o : s.options) edges(o.then, next);
       if (s.has_list) edges(s.select, next);
@@ -534,7 +534,7 @@ class loader {
       for (auto n : next)
         if (n < seen.size() && !seen[n]) {
           seen[n] = true;
-          todo.push_back(n);
+          queue.push_back(n);
         }
     }
     for (std::size_t i = 0; i < seen.size(); ++i)
