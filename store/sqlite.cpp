@@ -1,0 +1,145 @@
+#include "store/sqlite.hpp"
+
+#include <sqlite3.h>
+
+namespace ussdpay::store {
+
+std::optional<db> db::open(const std::string& path, open_mode mode, db_error& err) {
+  sqlite3* h = nullptr;
+  const int flags = (mode == open_mode::writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                               : SQLITE_OPEN_READONLY) |
+                    SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time
+  const int rc = sqlite3_open_v2(path.c_str(), &h, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    err = {rc, h != nullptr ? sqlite3_errmsg(h) : sqlite3_errstr(rc)};
+    sqlite3_close(h);
+    return std::nullopt;
+  }
+  sqlite3_extended_result_codes(h, 1);
+  db d(h);
+  // The writer sets the journal mode (it is persistent in the file); everyone waits rather
+  // than fails on a lock held briefly by a checkpoint.
+  sqlite3_busy_timeout(h, 5000);
+  const char* setup = mode == open_mode::writer
+                          ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                            "PRAGMA foreign_keys=ON;"
+                          : "PRAGMA foreign_keys=ON;";
+  if (auto e = d.exec(setup)) {
+    err = *e;
+    return std::nullopt;
+  }
+  if (mode == open_mode::writer && d.pragma("journal_mode") != "wal") {
+    err = {SQLITE_ERROR, "cannot switch " + path + " to WAL journal mode"};
+    return std::nullopt;
+  }
+  return d;
+}
+
+db& db::operator=(db&& o) noexcept {
+  if (this != &o) {
+    sqlite3_close(h_);
+    h_ = o.h_;
+    o.h_ = nullptr;
+  }
+  return *this;
+}
+
+db::~db() {
+  sqlite3_close(h_);
+}
+
+std::optional<db_error> db::exec(std::string_view sql) {
+  char* msg = nullptr;
+  const std::string s(sql);
+  const int rc = sqlite3_exec(h_, s.c_str(), nullptr, nullptr, &msg);
+  if (rc == SQLITE_OK) return std::nullopt;
+  db_error e{rc, msg != nullptr ? msg : sqlite3_errstr(rc)};
+  sqlite3_free(msg);
+  return e;
+}
+
+std::optional<std::string> db::pragma(std::string_view name) {
+  stmt s(*this, "PRAGMA " + std::string(name));
+  if (!s.ok() || !s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+std::int64_t db::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(h_);
+}
+int db::changes() const {
+  return sqlite3_changes(h_);
+}
+db_error db::error() const {
+  return {sqlite3_extended_errcode(h_), sqlite3_errmsg(h_)};
+}
+
+stmt::stmt(db& d, std::string_view sql) : d_(&d) {
+  const int rc = sqlite3_prepare_v3(d.handle(), sql.data(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &s_, nullptr);
+  if (rc != SQLITE_OK) {
+    err_ = d.error();
+    sqlite3_finalize(s_);
+    s_ = nullptr;
+  }
+}
+
+stmt::~stmt() {
+  sqlite3_finalize(s_);
+}
+
+stmt& stmt::bind(int i, std::int64_t v) {
+  if (s_ != nullptr) sqlite3_bind_int64(s_, i, v);
+  return *this;
+}
+
+stmt& stmt::bind(int i, std::string_view v) {
+  if (s_ != nullptr) sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  return *this;
+}
+
+stmt& stmt::bind_null(int i) {
+  if (s_ != nullptr) sqlite3_bind_null(s_, i);
+  return *this;
+}
+
+bool stmt::step() {
+  if (s_ == nullptr) return false;
+  const int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) err_ = d_->error();
+  return false;
+}
+
+std::optional<db_error> stmt::run() {
+  if (s_ == nullptr) return err_;
+  err_.reset();
+  while (step()) {
+  }
+  auto e = err_;
+  reset();
+  return e;
+}
+
+void stmt::reset() {
+  if (s_ == nullptr) return;
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+}
+
+std::int64_t stmt::int64(int col) const {
+  return sqlite3_column_int64(s_, col);
+}
+
+std::string stmt::text(int col) const {
+  const auto* p = sqlite3_column_text(s_, col);
+  const int n = sqlite3_column_bytes(s_, col);
+  return p == nullptr ? std::string()
+                      : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+}
+
+bool stmt::is_null(int col) const {
+  return sqlite3_column_type(s_, col) == SQLITE_NULL;
+}
+
+}  // namespace ussdpay::store

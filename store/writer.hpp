@@ -1,0 +1,71 @@
+// The one writer, with group commit: jobs from any thread queue up; the writer thread runs as
+// many as are waiting (up to max_batch) inside one transaction, each in its own SAVEPOINT so a
+// job that fails rolls back alone, then commits once: one fsync for the whole batch. Each job's
+// completion is called on the writer thread after the commit (or with the error); callers that
+// live on an event loop post it back there themselves.
+//
+//   submit ─> queue (bounded) ─> [BEGIN IMMEDIATE; SAVEPOINT/job/RELEASE x N; COMMIT] ─> done x N
+//
+// Readers use their own connections (open_mode::reader): with WAL they never block the writer
+// and the writer never blocks them.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "store/sqlite.hpp"
+
+namespace ussdpay::store {
+
+struct writer_stats {
+  std::uint64_t jobs = 0;       ///< jobs run
+  std::uint64_t failed = 0;     ///< jobs that returned false or whose commit failed
+  std::uint64_t commits = 0;    ///< transactions committed (each one fsync of the WAL)
+  std::uint64_t max_batch = 0;  ///< the largest batch committed at once
+};
+
+class group_writer {
+ public:
+  /// A job runs on the writer's connection inside the batch's transaction. Return false to roll
+  /// back what it did (only its own SAVEPOINT).
+  using job = std::function<bool(db&)>;
+  /// committed: the job's work is durable. error: why not (job refused, or the commit failed).
+  using done_fn = std::function<void(bool committed, std::optional<db_error> error)>;
+
+  /// Takes the writer connection (already migrated).
+  group_writer(db conn, std::size_t max_queue = 100'000, std::size_t max_batch = 1'000);
+  ~group_writer();  ///< finishes the queued jobs, then stops
+  group_writer(const group_writer&) = delete;
+  group_writer& operator=(const group_writer&) = delete;
+
+  /// Queues a job. false when the queue is full (the caller answers "busy"); done is then not
+  /// called.
+  bool submit(job work, done_fn done);
+
+  writer_stats stats() const;
+  /// Jobs waiting for the writer (not counting the batch it is running).
+  std::size_t queued() const;
+
+ private:
+  struct item {
+    job work;
+    done_fn done;
+  };
+  void run();
+
+  db conn_;
+  const std::size_t max_queue_, max_batch_;
+  mutable std::mutex m_;
+  std::condition_variable wake_;
+  std::deque<item> queue_;
+  bool stopping_ = false;
+  writer_stats stats_;
+  std::thread thread_;  // last: starts once everything it touches exists
+};
+
+}  // namespace ussdpay::store

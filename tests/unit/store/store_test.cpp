@@ -1,0 +1,212 @@
+// The store's foundation: durability settings, migrations, group commit, readers beside the
+// writer, and the ledger constraints the schema enforces.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include "store/schema.hpp"
+#include "store/writer.hpp"
+
+using namespace ussdpay::store;
+
+namespace {
+
+struct temp_db {
+  std::string path;
+  temp_db() {
+    char name[] = "/tmp/ussdpay-store-XXXXXX";
+    REQUIRE(mkdtemp(name) != nullptr);
+    dir = name;
+    path = dir + "/ussdpay.db";
+  }
+  ~temp_db() { std::filesystem::remove_all(dir); }
+  db open(open_mode mode = open_mode::writer) {
+    db_error err;
+    auto d = db::open(path, mode, err);
+    INFO(err.message);
+    REQUIRE(d.has_value());
+    return std::move(*d);
+  }
+  std::string dir;
+};
+
+std::int64_t count(db& d, std::string_view sql) {
+  stmt s(d, sql);
+  REQUIRE(s.ok());
+  REQUIRE(s.step());
+  return s.int64(0);
+}
+
+}  // namespace
+
+TEST_CASE("the writer connection is durable: WAL and synchronous=FULL", "[store]") {
+  temp_db t;
+  auto d = t.open();
+  CHECK(d.pragma("journal_mode") == "wal");
+  CHECK(d.pragma("synchronous") == "2");  // FULL
+  CHECK(d.pragma("foreign_keys") == "1");
+}
+
+TEST_CASE("migrations run once, in order, and a newer database is refused", "[store]") {
+  temp_db t;
+  auto d = t.open();
+  CHECK(schema_version(d) == 0);
+  REQUIRE_FALSE(migrate(d));
+  CHECK(schema_version(d) == migrations().back().version);
+  // Running again changes nothing.
+  REQUIRE_FALSE(migrate(d));
+  CHECK(count(d, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'accounts'") ==
+        1);
+  // A database written by a newer build is left alone.
+  REQUIRE_FALSE(d.exec("PRAGMA user_version = 999"));
+  auto e = migrate(d);
+  REQUIRE(e);
+  CHECK(e->message.find("newer than this build") != std::string::npos);
+}
+
+TEST_CASE("the schema refuses negative wallets, bad MSISDNs and repeated transfers", "[store]") {
+  temp_db t;
+  auto d = t.open();
+  REQUIRE_FALSE(migrate(d));
+  REQUIRE_FALSE(
+      d.exec("INSERT INTO accounts(kind, owner, currency, balance) VALUES "
+             "('wallet', '923001234567', 'PKR', 100), ('funding', '', 'PKR', -100)"));
+  CHECK(d.exec("UPDATE accounts SET balance = -1 WHERE kind = 'wallet'"));
+  CHECK_FALSE(d.exec("UPDATE accounts SET balance = -200 WHERE kind = 'funding'"));
+  CHECK(d.exec("INSERT INTO subscribers(msisdn, created_at) VALUES ('92300abc4567', 0)"));
+  CHECK(d.exec("INSERT INTO subscribers(msisdn, created_at) VALUES ('+923001234567', 0)"));
+  CHECK_FALSE(d.exec("INSERT INTO subscribers(msisdn, created_at) VALUES ('923001234567', 0)"));
+  REQUIRE_FALSE(
+      d.exec("INSERT INTO entries(transfer_id, debit, credit, amount, created_at) "
+             "VALUES ('p1/hold', 1, 2, 10, 0)"));
+  CHECK(
+      d.exec("INSERT INTO entries(transfer_id, debit, credit, amount, created_at) "
+             "VALUES ('p1/hold', 1, 2, 10, 0)"));
+  // SQL metacharacters in bound values are data, never SQL.
+  stmt s(d, "INSERT INTO subscribers(msisdn, language, created_at) VALUES (?, ?, 0)");
+  CHECK_FALSE(s.bind(1, std::string_view("923009999999"))
+                  .bind(2, std::string_view("'); DROP TABLE accounts; --"))
+                  .run());
+  CHECK(count(d, "SELECT count(*) FROM accounts") == 2);
+}
+
+TEST_CASE("group commit: many jobs from many threads, few commits, each job's own rollback",
+          "[store]") {
+  temp_db t;
+  {
+    auto d = t.open();
+    REQUIRE_FALSE(migrate(d));
+    REQUIRE_FALSE(d.exec("CREATE TABLE probe (n INTEGER PRIMARY KEY) STRICT"));
+  }
+  constexpr int threads = 4, per_thread = 500;
+  std::atomic<int> committed{0}, refused{0}, not_queued{0};
+  {
+    group_writer w(t.open(), 100'000, 1'000);
+    std::vector<std::thread> ts;
+    for (int k = 0; k < threads; ++k)
+      ts.emplace_back([&, k] {
+        for (int i = 0; i < per_thread; ++i) {
+          const std::int64_t n = k * per_thread + i;
+          // Every tenth job inserts its row and then refuses: only that row is rolled back.
+          const bool refuse = n % 10 == 0;
+          // (Catch2 assertions are not thread-safe: count here, check after the join.)
+          if (!w.submit(
+                  [n, refuse](db& c) {
+                    stmt s(c, "INSERT INTO probe(n) VALUES (?)");
+                    return !s.bind(1, n).run() && !refuse;
+                  },
+                  [&](bool ok, const std::optional<db_error>&) { (ok ? committed : refused)++; }))
+            ++not_queued;
+        }
+      });
+    for (auto& th : ts) th.join();
+  }  // the destructor runs what is queued
+  CHECK(not_queued == 0);
+  CHECK(committed == threads * per_thread * 9 / 10);
+  CHECK(refused == threads * per_thread / 10);
+  auto r = t.open(open_mode::reader);
+  CHECK(count(r, "SELECT count(*) FROM probe") == threads * per_thread * 9 / 10);
+  CHECK(count(r, "SELECT count(*) FROM probe WHERE n % 10 = 0") == 0);
+}
+
+TEST_CASE("group commit batches: fewer commits than jobs when jobs arrive together", "[store]") {
+  temp_db t;
+  {
+    auto d = t.open();
+    REQUIRE_FALSE(migrate(d));
+    REQUIRE_FALSE(d.exec("CREATE TABLE probe (n INTEGER PRIMARY KEY) STRICT"));
+  }
+  group_writer w(t.open(), 10'000, 1'000);
+  // Hold the writer on a first job so the next 999 queue up behind it.
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  REQUIRE(w.submit(
+      [gate](db&) {
+        gate.wait();
+        return true;
+      },
+      {}));
+  std::promise<void> all_done;
+  std::atomic<int> left{999};
+  for (int i = 0; i < 999; ++i)
+    REQUIRE(w.submit(
+        [i](db& c) {
+          stmt s(c, "INSERT INTO probe(n) VALUES (?)");
+          return !s.bind(1, std::int64_t{i}).run();
+        },
+        [&](bool ok, const std::optional<db_error>&) {
+          CHECK(ok);
+          if (--left == 0) all_done.set_value();
+        }));
+  release.set_value();
+  all_done.get_future().wait();
+  const auto st = w.stats();
+  CHECK(st.jobs == 1000);
+  CHECK(st.commits <= 3);  // the gate's batch, then the 999 in one or two
+  CHECK(st.max_batch >= 500);
+}
+
+TEST_CASE("a full queue refuses at once instead of growing", "[store]") {
+  temp_db t;
+  {
+    auto d = t.open();
+    REQUIRE_FALSE(migrate(d));
+  }
+  group_writer w(t.open(), 2, 1);
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  REQUIRE(w.submit(
+      [gate](db&) {
+        gate.wait();
+        return true;
+      },
+      {}));
+  // Once the writer is busy with the first job, two more fit in the queue and a third does not.
+  for (int i = 0; i < 1000 && w.queued() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(w.queued() == 0);
+  CHECK(w.submit([](db&) { return true; }, {}));
+  CHECK(w.submit([](db&) { return true; }, {}));
+  CHECK_FALSE(w.submit([](db&) { return true; }, {}));
+  release.set_value();
+}
+
+TEST_CASE("a reader sees committed data while the writer holds a transaction", "[store]") {
+  temp_db t;
+  auto d = t.open();
+  REQUIRE_FALSE(migrate(d));
+  REQUIRE_FALSE(d.exec("INSERT INTO accounts(kind, owner, currency) VALUES ('fees', '', 'PKR')"));
+  REQUIRE_FALSE(d.exec("BEGIN IMMEDIATE"));
+  REQUIRE_FALSE(d.exec("UPDATE accounts SET balance = 500"));
+  // The writer has not committed: a reader is not blocked and sees the committed value.
+  auto r = t.open(open_mode::reader);
+  CHECK(count(r, "SELECT balance FROM accounts") == 0);
+  REQUIRE_FALSE(d.exec("COMMIT"));
+  CHECK(count(r, "SELECT balance FROM accounts") == 500);
+}
