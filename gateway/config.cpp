@@ -140,6 +140,12 @@ std::vector<key_def> keys(config& c) {
       {"ussd", "action_timeout", &u.action_timeout},
       {"ussd", "payment_timeout", &u.payment_timeout},
       {"demo", "bills_file", &c.demo_bills_file},
+      {"store", "path", &c.store.path},
+      {"pin", "pepper_file", &c.pin.pepper_file},
+      {"pin", "pepper", &c.pin.pepper},
+      {"pin", "iterations", &c.pin.iterations},
+      {"pin", "max_wrong", &c.pin.max_wrong},
+      {"pin", "lockout", &c.pin.lockout},
       {"log", "level", &c.log.level},
       {"log", "json", &c.log.json},
   };
@@ -377,6 +383,13 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
     err("ussd.action_timeout", "must be between 1ms and 20s");
   if (u.payment_timeout.count() == 0 || u.payment_timeout > std::chrono::seconds(20))
     err("ussd.payment_timeout", "must be between 1ms and 20s");
+  if (!c.pin.pepper.empty() && c.pin.pepper.size() < 16)
+    err("pin.pepper",
+        "must be at least 16 characters (from pin.pepper_file or USSDPAY_PIN_PEPPER)");
+  if (c.pin.iterations == 0 || c.pin.iterations > 10'000'000)
+    err("pin.iterations", "must be 1..10000000");
+  if (c.pin.max_wrong == 0 || c.pin.max_wrong > 10) err("pin.max_wrong", "must be 1..10");
+  if (c.store.path.empty()) err("store.path", "must name the database file");
   const auto& p = c.ussd_profile;
   if (p.begin_ops.empty()) err("smpp.ussd.begin_ops", "must list at least one op");
   if (p.continue_ops.empty()) err("smpp.ussd.continue_ops", "must list at least one op");
@@ -533,8 +546,9 @@ load_result load_config(const std::string& path, char** env) {
   // menus wherever it is started from.
   if (!path.empty()) {
     const auto base = std::filesystem::path(path).parent_path();
-    for (std::string* p : {&r.cfg.ussd.menus, &r.cfg.demo_bills_file, &r.cfg.smpp_password_file,
-                           &r.cfg.smpp.endpoint.tls_ca_file})
+    for (std::string* p :
+         {&r.cfg.ussd.menus, &r.cfg.demo_bills_file, &r.cfg.smpp_password_file,
+          &r.cfg.smpp.endpoint.tls_ca_file, &r.cfg.store.path, &r.cfg.pin.pepper_file})
       if (!p->empty() && std::filesystem::path(*p).is_relative()) *p = (base / *p).string();
   }
   if (!r.cfg.smpp_password_file.empty()) {
@@ -545,6 +559,14 @@ load_result load_config(const std::string& path, char** env) {
           {path, 0, "smpp.password_file", "cannot read " + r.cfg.smpp_password_file});
     else
       r.cfg.smpp.link.password = line;
+  }
+  if (r.cfg.pin.pepper.empty() && !r.cfg.pin.pepper_file.empty()) {
+    std::ifstream f(r.cfg.pin.pepper_file);
+    std::string line;
+    if (!f || !std::getline(f, line))
+      r.errors.push_back({path, 0, "pin.pepper_file", "cannot read " + r.cfg.pin.pepper_file});
+    else
+      r.cfg.pin.pepper = line;
   }
   validate(r.cfg, path, r.errors);
   return r;

@@ -36,6 +36,25 @@ struct biller_config {
   adapters::demo_biller_config demo;
 };
 
+/// [store]: where the durable state lives.
+struct store_config {
+  /// The SQLite database (created on first use), relative to the configuration file's directory.
+  std::string path = "../var/ussdpay.db";
+};
+
+/// [pin]: how PINs are checked. The pepper is a server secret: from pepper_file or the
+/// environment (USSDPAY_PIN_PEPPER), at least 16 characters; never from the menus or the store.
+/// Whatever checks or sets a PIN refuses to run without one.
+struct pin_config {
+  std::string pepper_file;
+  std::string pepper;  ///< loaded; USSDPAY_PIN_PEPPER wins over pepper_file
+  /// PBKDF2-HMAC-SHA256 iterations per PIN check (the cost of each guess).
+  std::uint32_t iterations = 20'000;
+  /// Wrong PINs in a row before the PIN locks, and for how long.
+  std::uint32_t max_wrong = 3;
+  std::chrono::milliseconds lockout{30 * 60'000};
+};
+
 struct log_config {
   /// trace, debug, info, warn, error, critical or off.
   std::string level = "info";
@@ -56,6 +75,8 @@ struct config {
   /// [demo] bills_file: the demo billers' bill book (CSV), relative to the configuration file's
   /// directory.
   std::string demo_bills_file = "demo/bills.csv";
+  store_config store;
+  pin_config pin;
   log_config log;
   /// Path the configuration was read from ("" when built from defaults only).
   std::string source;

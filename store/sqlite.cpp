@@ -98,6 +98,18 @@ stmt& stmt::bind(int i, std::string_view v) {
   return *this;
 }
 
+stmt& stmt::bind_blob(int i, std::string_view v) {
+  if (s_ != nullptr) sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+
+std::string stmt::blob(int col) const {
+  const void* p = sqlite3_column_blob(s_, col);
+  const int n = sqlite3_column_bytes(s_, col);
+  return p == nullptr ? std::string()
+                      : std::string(static_cast<const char*>(p), static_cast<std::size_t>(n));
+}
+
 stmt& stmt::bind_null(int i) {
   if (s_ != nullptr) sqlite3_bind_null(s_, i);
   return *this;

@@ -63,6 +63,8 @@ class stmt {
   stmt& bind(int i, std::int64_t v);
   stmt& bind(int i, std::string_view v);
   stmt& bind_null(int i);
+  /// Binary octets (salts, hashes): a BLOB, never text.
+  stmt& bind_blob(int i, std::string_view v);
 
   /// true: a row is available; false: done (check error() for a failure).
   bool step();
@@ -73,6 +75,7 @@ class stmt {
 
   std::int64_t int64(int col) const;
   std::string text(int col) const;
+  std::string blob(int col) const;
   bool is_null(int col) const;
 
  private:

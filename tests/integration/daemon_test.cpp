@@ -780,7 +780,8 @@ TEST_CASE("a slow biller never holds the screen: past the bounded wait, a clear 
   auto d = start_daemon(smsc.port(),
                         {{"USSDPAY_USSD_INQUIRY_TIMEOUT", "400ms"},
                          {"USSDPAY_USSD_MENUS", source_dir + "/etc/menus"},
-                         {"USSDPAY_DEMO_BILLS_FILE", source_dir + "/etc/demo/bills.csv"}},
+                         {"USSDPAY_DEMO_BILLS_FILE", source_dir + "/etc/demo/bills.csv"},
+                         {"USSDPAY_PIN_PEPPER_FILE", source_dir + "/etc/demo/pepper"}},
                         config.string());
   REQUIRE_D(smsc.wait_bound(5000ms), *d);
 

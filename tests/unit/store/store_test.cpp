@@ -210,3 +210,63 @@ TEST_CASE("a reader sees committed data while the writer holds a transaction", "
   REQUIRE_FALSE(d.exec("COMMIT"));
   CHECK(count(r, "SELECT balance FROM accounts") == 500);
 }
+
+#include "store/ledger.hpp"
+
+TEST_CASE("ledger transfers: once per id, never below zero, always balanced", "[store]") {
+  temp_db t;
+  auto d = t.open();
+  REQUIRE_FALSE(migrate(d));
+  const auto funding = *account_id(d, account_kind::funding, "", "PKR", true);
+  const auto wallet = *account_id(d, account_kind::wallet, "923001234567", "PKR", true);
+  const auto hold = *account_id(d, account_kind::hold, "923001234567", "PKR", true);
+  CHECK(account_id(d, account_kind::wallet, "923001234567", "PKR", false) == wallet);
+  CHECK_FALSE(account_id(d, account_kind::wallet, "923009999999", "PKR", false));
+
+  // A top-up of Rs5,000 from outside.
+  CHECK(transfer(d, "topup/1", funding, wallet, 500000, 0) == transfer_status::done);
+  // A hold of Rs4,520 for payment P1; retried with the same id, nothing moves again.
+  CHECK(transfer(d, "P1/hold", wallet, hold, 452000, 0) == transfer_status::done);
+  CHECK(transfer(d, "P1/hold", wallet, hold, 452000, 0) == transfer_status::already_done);
+  // The same id for a different transfer is a conflict, not a second move.
+  CHECK(transfer(d, "P1/hold", wallet, hold, 1000, 0) == transfer_status::conflict);
+  // A second payment cannot spend what is held: Rs480 left.
+  CHECK(transfer(d, "P2/hold", wallet, hold, 50000, 0) == transfer_status::insufficient);
+  CHECK(balance(d, wallet) == 48000);
+  CHECK(balance(d, hold) == 452000);
+  CHECK(count(d, "SELECT sum(balance) FROM accounts") == 0);
+  CHECK(count(d, "SELECT count(*) FROM entries") == 2);
+  // Nothing is moved by a zero or negative amount.
+  CHECK(transfer(d, "P3/hold", wallet, hold, 0, 0) == transfer_status::failed);
+  CHECK(transfer(d, "P4/hold", wallet, hold, -5, 0) == transfer_status::failed);
+}
+
+TEST_CASE("subscribers: E.164 normalisation and records", "[store]") {
+  CHECK(normalise_msisdn("+923001234567") == "923001234567");
+  CHECK(normalise_msisdn("00923001234567") == "923001234567");
+  CHECK(normalise_msisdn("254700000001") == "254700000001");
+  CHECK_FALSE(normalise_msisdn("03001234567"));  // national: needs the country code
+  CHECK_FALSE(normalise_msisdn("+92 300 1234567"));
+  CHECK_FALSE(normalise_msisdn("1234567"));
+  CHECK_FALSE(normalise_msisdn("1234567890123456"));
+
+  temp_db t;
+  auto d = t.open();
+  REQUIRE_FALSE(migrate(d));
+  subscriber_record r{
+      "923001234567", "ur", std::string("\0\x01hash", 6), "salt", "pbkdf2-sha256:1", 0, 0, 42};
+  REQUIRE_FALSE(upsert_subscriber(d, r));
+  auto got = find_subscriber(d, "923001234567");
+  REQUIRE(got);
+  CHECK(got->pin_hash == r.pin_hash);  // binary-safe
+  CHECK(got->language == "ur");
+  // A re-import without a language keeps the old one and clears a lockout.
+  REQUIRE_FALSE(d.exec("UPDATE subscribers SET failed_pins = 3, locked_until = 99"));
+  r.language.clear();
+  REQUIRE_FALSE(upsert_subscriber(d, r));
+  got = find_subscriber(d, "923001234567");
+  CHECK(got->language == "ur");
+  CHECK(got->failed_pins == 0);
+  CHECK(got->locked_until == 0);
+  CHECK_FALSE(find_subscriber(d, "923000000000"));
+}
