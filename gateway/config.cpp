@@ -35,6 +35,23 @@ custom_setting one_of(std::function<bool(const std::string&)> apply, std::string
   }};
 }
 
+/// A setting that takes one of a few names, each meaning one value of *dst.
+template <class E>
+custom_setting enum_of(E* dst, std::vector<std::pair<std::string, E>> names) {
+  std::string choices;
+  for (const auto& [n, v] : names) choices += (choices.empty() ? "" : ", ") + n;
+  return one_of(
+      [dst, names = std::move(names)](const std::string& v) {
+        for (const auto& [n, value] : names)
+          if (n == v) {
+            *dst = value;
+            return true;
+          }
+        return false;
+      },
+      std::move(choices));
+}
+
 struct key_def {
   std::string section;  // "smpp", "ussd", "log"
   std::string key;
@@ -96,35 +113,16 @@ std::vector<key_def> keys(config& c) {
       {"smpp.ussd", "end_op", &p.end_op},
       {"smpp.ussd", "echo_session_info", &p.echo_session_info},
       {"smpp.ussd", "session_id",
-       one_of(
-           [&p](const std::string& v) {
-             using enum ussd::session_id_source;
-             if (v == "its_session_info")
-               p.session_id = its_session_info;
-             else if (v == "user_message_reference")
-               p.session_id = user_message_reference;
-             else if (v == "none")
-               p.session_id = none;
-             else
-               return false;
-             return true;
-           },
-           "its_session_info, user_message_reference, none")},
+       enum_of(&p.session_id,
+               {{"its_session_info", ussd::session_id_source::its_session_info},
+                {"user_message_reference", ussd::session_id_source::user_message_reference},
+                {"none", ussd::session_id_source::none}})},
       {"smpp.ussd", "service_type", &p.service_type},
       {"smpp.ussd", "data_coding_gsm", &p.data_coding_gsm},
       {"smpp.ussd", "data_coding_ucs2", &p.data_coding_ucs2},
       {"smpp.ussd", "default_alphabet",
-       one_of(
-           [&p](const std::string& v) {
-             if (v == "gsm0338")
-               p.alphabet = menus::default_alphabet::gsm0338;
-             else if (v == "latin1")
-               p.alphabet = menus::default_alphabet::latin1;
-             else
-               return false;
-             return true;
-           },
-           "gsm0338, latin1")},
+       enum_of(&p.alphabet, {{"gsm0338", menus::default_alphabet::gsm0338},
+                             {"latin1", menus::default_alphabet::latin1}})},
       {"smpp.ussd", "max_gsm_chars", &p.max_gsm_chars},
       {"smpp.ussd", "max_ucs2_chars", &p.max_ucs2_chars},
       {"ussd", "service_code", &u.service_code},
@@ -173,35 +171,14 @@ std::vector<key_def> biller_keys(biller_config& b) {
       {"billers", "account_max", &i.account.max_length},
       {"billers", "digits_only", &i.account.digits_only},
       {"billers", "check_digit",
-       one_of(
-           [&i](const std::string& v) {
-             if (v == "none")
-               i.account.check = check_digit::none;
-             else if (v == "luhn")
-               i.account.check = check_digit::luhn;
-             else if (v == "mod11")
-               i.account.check = check_digit::mod11;
-             else
-               return false;
-             return true;
-           },
-           "none, luhn, mod11")},
+       enum_of(&i.account.check, {{"none", check_digit::none},
+                                  {"luhn", check_digit::luhn},
+                                  {"mod11", check_digit::mod11}})},
       {"billers", "exactness",
-       one_of(
-           [&i](const std::string& v) {
-             if (v == "exact")
-               i.amount_rule = exactness::exact;
-             else if (v == "at_least")
-               i.amount_rule = exactness::at_least;
-             else if (v == "at_most")
-               i.amount_rule = exactness::at_most;
-             else if (v == "any")
-               i.amount_rule = exactness::any;
-             else
-               return false;
-             return true;
-           },
-           "exact, at_least, at_most, any")},
+       enum_of(&i.amount_rule, {{"exact", exactness::exact},
+                                {"at_least", exactness::at_least},
+                                {"at_most", exactness::at_most},
+                                {"any", exactness::any}})},
       {"billers", "kind", &b.kind},
       {"billers", "fee_flat", &b.fee_flat},
       {"billers", "fee_percent", &b.fee_percent},
