@@ -56,11 +56,11 @@ struct bill {
 };
 
 enum class inquiry_status : std::uint8_t {
-  found,          ///< an unpaid bill
-  already_paid,   ///< the bill exists and is paid (nothing due)
-  not_found,      ///< no such consumer number
-  invalid,        ///< the biller rejected the number's format
-  unavailable,    ///< the biller failed or did not answer in its own timeout
+  found,         ///< an unpaid bill
+  already_paid,  ///< the bill exists and is paid (nothing due)
+  not_found,     ///< no such consumer number
+  invalid,       ///< the biller rejected the number's format
+  unavailable,   ///< the biller failed or did not answer in its own timeout
 };
 
 struct inquiry_result {
@@ -89,6 +89,9 @@ struct pay_result {
   std::string biller_reference;
   std::string code;
   std::string detail;
+  /// status (and reverse): the biller has no record of this payment id. The payment never
+  /// arrived (or not yet): posting it again under the same id is safe, since pay is idempotent.
+  bool no_record = false;
 };
 
 class biller {
@@ -101,7 +104,8 @@ class biller {
 
   virtual void async_inquire(std::string account, handler<void(inquiry_result)> done) = 0;
   virtual void async_pay(pay_request req, handler<void(pay_result)> done) = 0;
-  /// The outcome of an earlier pay with this payment id (unknown if the biller has no record).
+  /// The outcome of an earlier pay with this payment id (unknown with no_record set if the
+  /// biller has no record of it).
   virtual void async_status(std::string payment_id, handler<void(pay_result)> done) = 0;
   /// Undo an accepted payment (accepted = reversed; rejected = cannot be reversed).
   virtual void async_reverse(std::string payment_id, handler<void(pay_result)> done) = 0;

@@ -288,6 +288,8 @@ struct payment_record {
   pay_result result;  // as first decided: accepted or rejected
   std::string account;
   bool reversed = false;
+  minor_units amount = 0;
+  std::string paid_on;
 };
 
 struct paid_mark {
@@ -313,7 +315,8 @@ struct demo_biller_state {
   // Timers of calls still pending, so the adapter's destructor can cancel them.
   std::map<std::uint64_t, std::weak_ptr<asio::steady_timer>> pending;
   std::uint64_t next_op = 0;
-  bool closed = false;  // the adapter is gone: pending calls complete as unavailable / unknown
+  bool closed = false;   // the adapter is gone: pending calls complete as unavailable / unknown
+  demo_journal journal;  // empty: memory only
 };
 
 }  // namespace detail
@@ -471,7 +474,8 @@ void remember(demo_biller_state& s, const std::string& payment_id, payment_recor
 }
 
 // Decides a payment and records the outcome (the biller side of async_pay).
-pay_result apply_pay(demo_biller_state& s, const pay_request& req) {
+pay_result apply_pay(demo_biller_state& s, const pay_request& req, bool& fresh) {
+  fresh = false;
   if (req.payment_id.empty() || req.payment_id.size() > max_payment_id)
     return rejected(code_bad_request, "payment id empty or longer than 64 characters");
   if (const auto it = s.payments.find(req.payment_id); it != s.payments.end())
@@ -495,13 +499,18 @@ pay_result apply_pay(demo_biller_state& s, const pay_request& req) {
     return {pay_status::accepted, biller_reference(s, req.payment_id), code_ok, "paid"};
   };
   auto result = decide();
-  if (result.status == pay_status::accepted)
-    mark_paid(s, req.account, req.payment_id, format_date(today));
-  remember(s, req.payment_id, {result, req.account, false});
+  std::string paid_on;
+  if (result.status == pay_status::accepted) {
+    paid_on = format_date(today);
+    mark_paid(s, req.account, req.payment_id, paid_on);
+  }
+  remember(s, req.payment_id, {result, req.account, false, req.amount, paid_on});
+  fresh = true;
   return result;
 }
 
-pay_result apply_reverse(demo_biller_state& s, const std::string& payment_id) {
+pay_result apply_reverse(demo_biller_state& s, const std::string& payment_id, bool& fresh) {
+  fresh = false;
   const auto it = s.payments.find(payment_id);
   if (it == s.payments.end()) return rejected(code_no_record, "no record of this payment id");
   auto& r = it->second;
@@ -513,6 +522,7 @@ pay_result apply_reverse(demo_biller_state& s, const std::string& payment_id) {
     return out;
   }
   r.reversed = true;
+  fresh = true;
   // The bill is unpaid again, unless another payment has paid it since (then it stays paid).
   if (const auto mark = s.overlay.find(r.account);
       mark != s.overlay.end() && mark->second.payment_id == payment_id)
@@ -609,29 +619,77 @@ void demo_biller::async_inquire(std::string account, handler<void(inquiry_result
   complete(state_, s.config.latency, std::move(done), std::move(r));
 }
 
+namespace {
+
+demo_posting posting_of(const demo_biller_state& s, const std::string& payment_id) {
+  const auto& r = s.payments.at(payment_id);
+  return {payment_id, r.account, r.amount, r.result, r.reversed, r.paid_on};
+}
+
+// Answers after the journal made the decision durable (or at once without a journal).
+void answer_durably(const std::shared_ptr<demo_biller_state>& state, const std::string& payment_id,
+                    bool fresh, std::chrono::milliseconds delay,
+                    biller::handler<void(pay_result)> done, pay_result result) {
+  if (!fresh || !state->journal) return complete(state, delay, std::move(done), std::move(result));
+  auto h = std::make_shared<biller::handler<void(pay_result)>>(std::move(done));
+  state->journal(posting_of(*state, payment_id), [state, h, delay,
+                                                  result = std::move(result)](bool ok) mutable {
+    auto r = ok ? std::move(result) : pay_result{pay_status::unknown, {}, {}, "could not record"};
+    asio::post(state->ex, [state, h, delay, r = std::move(r)]() mutable {
+      complete(state, delay, std::move(*h), std::move(r));
+    });
+  });
+}
+
+}  // namespace
+
 void demo_biller::async_pay(pay_request req, handler<void(pay_result)> done) {
   auto& s = *state_;
+  bool fresh = false;
   if (draw(s) < s.config.timeout_rate) {
     // The biller does not answer in time; half the time it has processed the payment anyway.
-    if (draw(s) < 0.5) apply_pay(s, req);
+    if (draw(s) < 0.5) {
+      apply_pay(s, req, fresh);
+      if (fresh && s.journal) s.journal(posting_of(s, req.payment_id), [](bool) {});
+    }
     complete(state_, s.config.timeout, std::move(done),
              pay_result{pay_status::unknown, {}, {}, "no answer (timeout_rate)"});
     return;
   }
-  complete(state_, s.config.latency, std::move(done), apply_pay(s, req));
+  auto r = apply_pay(s, req, fresh);
+  answer_durably(state_, req.payment_id, fresh, s.config.latency, std::move(done), std::move(r));
+}
+
+void demo_biller::set_journal(demo_journal journal) {
+  state_->journal = std::move(journal);
+}
+
+void demo_biller::restore(const std::vector<demo_posting>& book) {
+  auto& s = *state_;
+  for (const auto& p : book) {
+    if (s.payments.contains(p.payment_id)) continue;
+    if (p.result.status == pay_status::accepted && !p.reversed)
+      mark_paid(s, p.account, p.payment_id, p.paid_on);
+    remember(s, p.payment_id, {p.result, p.account, p.reversed, p.amount, p.paid_on});
+  }
 }
 
 void demo_biller::async_status(std::string payment_id, handler<void(pay_result)> done) {
   auto& s = *state_;
   const auto it = s.payments.find(payment_id);
-  auto r = it == s.payments.end()
-               ? pay_result{pay_status::unknown, {}, code_no_record, "no record of this payment id"}
-               : view(it->second);
+  auto r = it == s.payments.end() ? pay_result{pay_status::unknown,
+                                               {},
+                                               code_no_record,
+                                               "no record of this payment id",
+                                               true}
+                                  : view(it->second);
   complete(state_, s.config.latency, std::move(done), std::move(r));
 }
 
 void demo_biller::async_reverse(std::string payment_id, handler<void(pay_result)> done) {
-  complete(state_, state_->config.latency, std::move(done), apply_reverse(*state_, payment_id));
+  bool fresh = false;
+  auto r = apply_reverse(*state_, payment_id, fresh);
+  answer_durably(state_, payment_id, fresh, state_->config.latency, std::move(done), std::move(r));
 }
 
 }  // namespace ussdpay::adapters

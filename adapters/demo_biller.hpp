@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -111,6 +112,20 @@ namespace detail {
 struct demo_biller_state;
 }
 
+/// What the demo biller remembers about one payment: a line of its own book.
+struct demo_posting {
+  std::string payment_id;
+  std::string account;
+  minor_units amount = 0;
+  pay_result result;  ///< accepted or rejected, as first decided
+  bool reversed = false;
+  std::string paid_on;  ///< YYYY-MM-DD of an acceptance
+};
+
+/// Makes a posting durable (a real biller commits before it answers); calls `durable(ok)` from
+/// any thread once written (ok) or once it could not be (not ok).
+using demo_journal = std::function<void(demo_posting, std::function<void(bool ok)> durable)>;
+
 /// A demo `biller`. Result codes (also in adapters/README.md):
 ///   "00" found / accepted / reversed      "01" no such consumer number
 ///   "02" malformed consumer number        "03" bill already paid
@@ -138,6 +153,13 @@ class demo_biller final : public biller {
   void async_pay(pay_request req, handler<void(pay_result)> done) override;
   void async_status(std::string payment_id, handler<void(pay_result)> done) override;
   void async_reverse(std::string payment_id, handler<void(pay_result)> done) override;
+
+  /// From now on every new decision (payment accepted or rejected, reversal) goes to `journal`
+  /// and its answer waits until it is durable; an answer that could not be made durable is
+  /// "unknown". Without a journal the adapter remembers in memory only.
+  void set_journal(demo_journal journal);
+  /// Reloads the book written through the journal (at startup, before any call).
+  void restore(const std::vector<demo_posting>& book);
 
  private:
   std::shared_ptr<detail::demo_biller_state> state_;

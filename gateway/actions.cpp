@@ -1,11 +1,15 @@
 #include "gateway/actions.hpp"
 
 #include <charconv>
+#include <chrono>
 #include <ctime>
 
 #include <boost/asio/post.hpp>
 
+#include "adapters/pin.hpp"
 #include "menus/vocabulary.hpp"
+#include "store/readers.hpp"
+#include "store/writer.hpp"
 
 namespace ussdpay {
 
@@ -74,19 +78,27 @@ std::optional<std::int64_t> number(const std::string* v) {
 
 }  // namespace
 
-menu_actions::menu_actions(asio::any_io_executor ex, std::vector<biller_entry>& billers)
-    : ex_(std::move(ex)), billers_(billers) {}
+menu_actions::menu_actions(asio::any_io_executor ex, std::vector<biller_entry>& billers,
+                           const config& cfg, action_backends backends)
+    : ex_(std::move(ex)),
+      billers_(billers),
+      currency_(cfg.ussd.currency),
+      max_saved_(cfg.max_saved_accounts),
+      b_(std::move(backends)) {}
 
 void menu_actions::finish(done_fn& done, ussd::action_result r) {
   asio::post(ex_, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
 }
 
+biller_entry* menu_actions::find(std::string_view id) {
+  for (auto& b : billers_)
+    if (b.cfg.info.id == id) return &b;
+  return nullptr;
+}
+
 biller_entry* menu_actions::find(const menus::dialog_state& s) {
   const std::string* id = s.get(var("biller.id"));
-  if (id == nullptr) return nullptr;
-  for (auto& b : billers_)
-    if (b.cfg.info.id == *id) return &b;
-  return nullptr;
+  return id == nullptr ? nullptr : find(*id);
 }
 
 std::string menu_actions::language(std::string_view msisdn) const {
@@ -94,9 +106,122 @@ std::string menu_actions::language(std::string_view msisdn) const {
   return it == languages_.end() ? std::string() : it->second;
 }
 
+void menu_actions::remember_language(std::string msisdn, std::string language) {
+  if (languages_.size() < max_languages_remembered || languages_.contains(msisdn))
+    languages_[std::move(msisdn)] = std::move(language);
+}
+
+// A store read on the reader pool; the result goes back to the network thread.
+void menu_actions::read(done_fn done, std::function<ussd::action_result(store::db&)> job) {
+  auto h = std::make_shared<done_fn>(std::move(done));
+  const auto ex = ex_;
+  if (!b_.readers.submit([h, ex, job](store::db& d) {
+        asio::post(ex, [h, r = job(d)]() mutable { (*h)(std::move(r)); });
+      }))
+    finish(*h, {});
+}
+
+// A store write on the group writer (durable before the answer).
+void menu_actions::write(done_fn done, std::function<ussd::action_result(store::db&)> job) {
+  auto h = std::make_shared<done_fn>(std::move(done));
+  auto out = std::make_shared<ussd::action_result>();
+  const auto ex = ex_;
+  if (!b_.writer.submit(
+          [job, out](store::db& d) {
+            *out = job(d);
+            return out->result != outcome::error;
+          },
+          [h, out, ex](bool committed, std::optional<store::db_error>) {
+            if (!committed) *out = {};
+            asio::post(ex, [h, out] { (*h)(std::move(*out)); });
+          }))
+    finish(*h, {});
+}
+
+namespace {
+
+std::string_view status_name(store::payment_state s) {
+  using enum store::payment_state;
+  switch (s) {
+    case committed:
+    case completed:
+      return "completed";
+    case failed:
+      return "failed";
+    case reversed:
+      return "refunded";
+    case manual_review:
+      return "review";
+    case created:
+    case unknown:
+      return "pending";
+  }
+  return "pending";
+}
+
+std::string iso_date(std::int64_t unix_ms) {
+  const std::time_t t = unix_ms / 1000;
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[11];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Midnight on the first of this month (the daemon's time zone), Unix ms.
+std::int64_t month_start_ms() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  tm.tm_mday = 1;
+  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+  tm.tm_isdst = -1;
+  return static_cast<std::int64_t>(std::mktime(&tm)) * 1000;
+}
+
+ussd::action_result only(outcome o) {
+  ussd::action_result r;
+  r.result = o;
+  return r;
+}
+
+std::string text_of(const menus::dialog_state& s, std::string_view name) {
+  const std::string* v = s.get(var(name));
+  return v == nullptr ? std::string() : *v;
+}
+
+}  // namespace
+
+void menu_actions::items_of_saved(ussd::action_result& r,
+                                  const std::vector<store::saved_account>& saved) {
+  for (const auto& a : saved) {
+    const biller_entry* b = find(a.biller);
+    if (b == nullptr) continue;  // a biller no longer configured
+    const auto& i = b->cfg.info;
+    menus::list_item item;
+    item.set(field("item.id"), i.id);
+    item.set(field("item.name"), i.name);
+    item.set(field("item.label"), a.label);
+    item.set(field("item.account"), a.account);
+    item.set(field("item.account_min"), std::to_string(i.account.min_length));
+    item.set(field("item.account_max"), std::to_string(i.account.max_length));
+    item.set(field("item.account_check"), std::string(check_name(i.account.check)));
+    item.set(field("item.exactness"), std::string(exactness_name(i.amount_rule)));
+    r.items.push_back(std::move(item));
+  }
+  r.result = r.items.empty() ? outcome::empty : outcome::ok;
+}
+
 void menu_actions::run(const ussd::action_call& call, done_fn done) {
   const auto& s = *call.state;
   const std::string_view name = menus::actions()[call.action].name;
+  const std::string msisdn(call.msisdn);
   ussd::action_result r;
 
   if (name == "billers") {
@@ -165,38 +290,227 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
     return;
   }
 
-  if (name == "quote") {
+  if (name == "quote" || name == "pay") {
     biller_entry* b = find(s);
     const auto amount = number(s.get(var("amount")));
     if (b == nullptr || !amount || *amount <= 0) return finish(done, std::move(r));
-    const auto fee = fee_for(b->cfg, *amount);
-    r.result = outcome::ok;
-    r.vars = {{var("quote.fee"), std::to_string(fee)},
-              {var("quote.total"), std::to_string(*amount + fee)}};
-    return finish(done, std::move(r));
+    payments::pay_request req;
+    req.msisdn = msisdn;
+    req.biller = b->cfg.info.id;
+    req.account = text_of(s, "account");
+    req.currency = b->cfg.info.currency;
+    req.language = language(msisdn);
+    req.amount = *amount;
+    req.fee = fee_for(b->cfg, *amount);
+    req.duplicate_confirmed = text_of(s, "confirm.duplicate") == "yes";
+    const auto fee = req.fee;
+    auto answered = [done = std::move(done), fee, amount = *amount](payments::pay_answer a) {
+      ussd::action_result out;
+      using payments::answer_kind;
+      // The summary's figures travel with every answer (the duplicate screen leads to it).
+      out.vars = {{var("quote.fee"), std::to_string(fee)},
+                  {var("quote.total"), std::to_string(amount + fee)}};
+      switch (a.kind) {
+        case answer_kind::ok:
+          out.result = outcome::ok;
+          if (!a.ref.empty()) {
+            out.vars.emplace_back(var("payment.ref"), a.ref);
+            out.vars.emplace_back(var("balance"), std::to_string(a.balance));
+          }
+          break;
+        case answer_kind::pending:
+          out.result = outcome::pending;
+          out.vars.emplace_back(var("payment.ref"), a.ref);
+          break;
+        case answer_kind::rejected:
+          out.result = outcome::rejected;
+          out.vars.emplace_back(var("payment.ref"), a.ref);
+          break;
+        case answer_kind::wrong_pin:
+          out.result = outcome::wrong_pin;
+          out.vars.emplace_back(var("pin.tries_left"), std::to_string(a.tries_left));
+          break;
+        case answer_kind::locked:
+          out.result = outcome::locked;
+          out.vars.emplace_back(var("pin.locked_minutes"), std::to_string(a.locked_minutes));
+          break;
+        case answer_kind::insufficient:
+          out.result = outcome::insufficient;
+          out.vars.emplace_back(var("balance"), std::to_string(a.balance));
+          break;
+        case answer_kind::limit:
+          out.result = outcome::limit;
+          out.vars.emplace_back(var("limit.amount"), std::to_string(a.limit));
+          break;
+        case answer_kind::duplicate:
+          out.result = outcome::duplicate;
+          out.vars.emplace_back(var("dup.ref"), a.duplicate_ref);
+          out.vars.emplace_back(var("dup.minutes"),
+                                std::to_string(std::min<std::int64_t>(a.duplicate_minutes, 9999)));
+          break;
+        case answer_kind::too_low:
+          out.result = outcome::too_low;
+          break;
+        case answer_kind::error:
+          out.result = outcome::error;
+          break;
+      }
+      done(std::move(out));
+    };
+    if (name == "quote") return b_.payments.quote(std::move(req), std::move(answered));
+    req.pin = text_of(s, "pin");
+    return b_.payments.pay(std::move(req), std::move(answered));
   }
 
   if (name == "set_language") {
-    const std::string* code = s.get(var("language"));
-    if (code != nullptr && (languages_.size() < max_languages_remembered ||
-                            languages_.contains(std::string(call.msisdn))))
-      languages_[std::string(call.msisdn)] = *code;
-    r.result = outcome::ok;
-    return finish(done, std::move(r));
+    const std::string code = text_of(s, "language");
+    if (code.empty()) return finish(done, std::move(r));
+    remember_language(msisdn, code);
+    return write(std::move(done), [msisdn, code](store::db& d) {
+      store::stmt u(d, "UPDATE subscribers SET language = ? WHERE msisdn = ?");
+      return only(u.bind(1, code).bind(2, msisdn).run() ? outcome::error : outcome::ok);
+    });
   }
 
-  // Lists kept in the payments store: nothing saved and nothing paid yet.
-  if (name == "saved_accounts" || name == "saved_for_biller" || name == "last_payments" ||
-      name == "month_totals") {
-    r.result = outcome::empty;
-    if (name == "month_totals") r.vars = {{var("month.total"), "0"}};
-    return finish(done, std::move(r));
+  if (name == "change_pin") {
+    std::string old_pin = text_of(s, "pin"), new_pin = text_of(s, "pin.new"),
+                confirm = text_of(s, "pin.confirm");
+    if (new_pin != confirm)
+      r.result = outcome::mismatch;
+    else if (!adapters::pin_format_ok(new_pin) || adapters::weak_pin(new_pin))
+      r.result = outcome::weak;
+    if (r.result == outcome::mismatch || r.result == outcome::weak) {
+      adapters::wipe(old_pin);
+      adapters::wipe(new_pin);
+      adapters::wipe(confirm);
+      return finish(done, std::move(r));
+    }
+    adapters::wipe(confirm);
+    auto answered = [done = std::move(done)](adapters::auth_result a) {
+      ussd::action_result out;
+      using adapters::auth_status;
+      switch (a.status) {
+        case auth_status::ok:
+          out.result = outcome::ok;
+          break;
+        case auth_status::wrong_pin:
+          out.result = outcome::wrong_pin;
+          out.vars = {{var("pin.tries_left"), std::to_string(a.tries_left)}};
+          break;
+        case auth_status::locked:
+          out.result = outcome::locked;
+          out.vars = {{var("pin.locked_minutes"), std::to_string(a.locked_minutes)}};
+          break;
+        default:
+          out.result = outcome::error;
+      }
+      done(std::move(out));
+    };
+    b_.wallet.async_change_pin(msisdn, std::move(old_pin), std::move(new_pin), std::move(answered));
+    return;
   }
 
-  // pay, save_account, remove_account, resend_receipt, report_problem, change_pin: they need the
-  // payments store and wallet, which are not part of this build yet.
-  r.result = outcome::error;
-  return finish(done, std::move(r));
+  if (name == "saved_accounts" || name == "saved_for_biller") {
+    const std::string biller = name == "saved_for_biller" ? text_of(s, "biller.id") : "";
+    return read(std::move(done), [this, msisdn, biller](store::db& d) {
+      // The billers table is immutable while the daemon runs: safe to read here.
+      ussd::action_result out;
+      items_of_saved(out, store::saved_accounts(d, msisdn, biller));
+      return out;
+    });
+  }
+
+  if (name == "save_account") {
+    store::saved_account a{text_of(s, "biller.id"), text_of(s, "account"),
+                           text_of(s, "account.label")};
+    if (a.biller.empty() || a.account.empty() || a.label.empty()) return finish(done, std::move(r));
+    const auto max = max_saved_;
+    return write(std::move(done), [msisdn, a, max](store::db& d) {
+      switch (store::save_account(d, msisdn, a, max, now_ms())) {
+        case store::save_status::saved:
+          return ussd::action_result{outcome::ok, {{var("account.saved"), "yes"}}, {}};
+        case store::save_status::exists:
+          return only(outcome::exists);
+        case store::save_status::full:
+          return only(outcome::full);
+        case store::save_status::failed:
+          break;
+      }
+      return ussd::action_result{};
+    });
+  }
+
+  if (name == "remove_account") {
+    const std::string biller = text_of(s, "biller.id"), account = text_of(s, "account");
+    return write(std::move(done), [msisdn, biller, account](store::db& d) {
+      return only(store::remove_saved_account(d, msisdn, biller, account) ? outcome::ok
+                                                                          : outcome::error);
+    });
+  }
+
+  if (name == "last_payments") {
+    return read(std::move(done), [this, msisdn](store::db& d) {
+      ussd::action_result out;
+      for (const auto& p : store::recent_payments(d, msisdn, 5)) {
+        const biller_entry* b = find(p.biller);
+        menus::list_item item;
+        item.set(field("item.ref"), p.ref);
+        item.set(field("item.name"), b ? b->cfg.info.name : p.biller);
+        item.set(field("item.account"), p.account);
+        item.set(field("item.amount"), std::to_string(p.amount));
+        item.set(field("item.date"), iso_date(p.created_at));
+        item.set(field("item.status"), std::string(status_name(p.state)));
+        out.items.push_back(std::move(item));
+      }
+      out.result = out.items.empty() ? outcome::empty : outcome::ok;
+      return out;
+    });
+  }
+
+  if (name == "month_totals") {
+    return read(std::move(done), [this, msisdn](store::db& d) {
+      ussd::action_result out;
+      std::int64_t total = 0;
+      for (const auto& [biller, amount] : store::totals_by_biller(d, msisdn, month_start_ms())) {
+        const biller_entry* b = find(biller);
+        menus::list_item item;
+        item.set(field("item.name"), b ? b->cfg.info.name : biller);
+        item.set(field("item.amount"), std::to_string(amount));
+        out.items.push_back(std::move(item));
+        total += amount;
+      }
+      out.vars = {{var("month.total"), std::to_string(total)}};
+      out.result = out.items.empty() ? outcome::empty : outcome::ok;
+      return out;
+    });
+  }
+
+  if (name == "resend_receipt") {
+    const std::string ref = text_of(s, "payment.ref");
+    auto poke = b_.message_queued;
+    return write(
+        [done = std::move(done), poke](ussd::action_result out) {
+          if (out.result == outcome::ok && poke) poke();
+          done(std::move(out));
+        },
+        [msisdn, ref](store::db& d) {
+          // Rebuilt from the store (never by asking the biller again), at most 3 copies.
+          return only(store::requeue_message(d, ref, msisdn, now_ms(), 3) ? outcome::ok
+                                                                          : outcome::not_found);
+        });
+  }
+
+  if (name == "report_problem") {
+    const std::string ref = text_of(s, "payment.ref");
+    const std::string ticket = payments::new_reference();
+    return write(std::move(done), [msisdn, ref, ticket](store::db& d) {
+      auto t = store::open_complaint(d, ref, msisdn, ticket, now_ms());
+      if (!t) return only(outcome::not_found);
+      return ussd::action_result{outcome::ok, {{var("ticket.ref"), *t}}, {}};
+    });
+  }
+
+  return finish(done, std::move(r));  // an action this build does not know: error
 }
 
 }  // namespace ussdpay

@@ -1,8 +1,7 @@
 // What the menus' actions do in this daemon: biller lists from configuration, inquiries through
-// the biller adapters, quotes with our fees, the subscriber's language. Actions that need the
-// payments store (pay, saved accounts, payment history, PIN change) report `error` until that
-// store exists: the subscriber sees "Service unavailable. Nothing was paid." and nothing is
-// half-done (see the payments issue).
+// the biller adapters, quotes (fee, limits, duplicate, balance) and payments through the payment
+// saga, PIN changes through the wallet, saved accounts, payment history, receipts resent from
+// the store and complaints.
 //
 // run() never completes inline: results are posted to the executor, as menus expect.
 #pragma once
@@ -16,8 +15,11 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "adapters/biller.hpp"
+#include "adapters/wallet.hpp"
 #include "gateway/config.hpp"
+#include "gateway/payments/service.hpp"
 #include "gateway/ussd/dialogs.hpp"
+#include "store/payments.hpp"
 
 namespace ussdpay {
 
@@ -29,26 +31,45 @@ struct biller_entry {
 /// Our fee on `amount` for a biller: flat plus percent, capped.
 adapters::minor_units fee_for(const biller_config& b, adapters::minor_units amount);
 
+/// What the actions need besides the billers: the store, the wallet and the payment saga.
+struct action_backends {
+  store::group_writer& writer;
+  store::reader_pool& readers;
+  adapters::wallet& wallet;
+  payments::service& payments;
+  std::function<void()> message_queued;  ///< pokes the outbox sender
+};
+
 class menu_actions {
  public:
   using done_fn = std::function<void(ussd::action_result)>;
 
-  menu_actions(boost::asio::any_io_executor ex, std::vector<biller_entry>& billers);
+  menu_actions(boost::asio::any_io_executor ex, std::vector<biller_entry>& billers,
+               const config& cfg, action_backends backends);
 
   void run(const ussd::action_call& call, done_fn done);
 
-  /// The subscriber's chosen language ("" = not chosen). Kept in memory until the subscriber
-  /// store exists; bounded by max_languages_remembered.
+  /// The subscriber's chosen language ("" = not chosen), from memory (the dialog needs it at
+  /// once when a dial arrives); written through to the store, reloaded at start-up with
+  /// remember_language. Bounded by max_languages_remembered.
   std::string language(std::string_view msisdn) const;
+  void remember_language(std::string msisdn, std::string language);
 
   static constexpr std::size_t max_languages_remembered = 1'000'000;
 
  private:
   void finish(done_fn& done, ussd::action_result r);
   biller_entry* find(const menus::dialog_state& s);
+  biller_entry* find(std::string_view id);
+  void read(done_fn done, std::function<ussd::action_result(store::db&)> job);
+  void write(done_fn done, std::function<ussd::action_result(store::db&)> job);
+  void items_of_saved(ussd::action_result& r, const std::vector<store::saved_account>& saved);
 
   boost::asio::any_io_executor ex_;
   std::vector<biller_entry>& billers_;
+  const std::string currency_;
+  const std::size_t max_saved_;
+  action_backends b_;
   std::unordered_map<std::string, std::string> languages_;
 };
 

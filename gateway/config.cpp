@@ -144,6 +144,29 @@ std::vector<key_def> keys(config& c) {
       {"pin", "iterations", &c.pin.iterations},
       {"pin", "max_wrong", &c.pin.max_wrong},
       {"pin", "lockout", &c.pin.lockout},
+      {"store", "readers", &c.store.readers},
+      {"wallet", "kind",
+       one_of([&c](const std::string& v) { return v == "embedded" && (c.wallet_kind = v, true); },
+              "embedded")},
+      {"payments", "answer_within", &c.payments.answer_within},
+      {"payments", "biller_timeout", &c.payments.biller_timeout},
+      {"payments", "query_initial", &c.payments.saga.query_initial},
+      {"payments", "query_max", &c.payments.saga.query_max},
+      {"payments", "manual_review_after", &c.payments.saga.manual_review_after},
+      {"payments", "max_saved_accounts", &c.max_saved_accounts},
+      {"limits", "min_amount", &c.payments.limits.min_amount},
+      {"limits", "max_amount", &c.payments.limits.max_amount},
+      {"limits", "daily_amount", &c.payments.limits.daily_amount},
+      {"limits", "daily_count", &c.payments.limits.daily_count},
+      {"limits", "velocity_count", &c.payments.limits.velocity_count},
+      {"limits", "velocity_window", &c.payments.limits.velocity_window},
+      {"limits", "duplicate_window", &c.payments.limits.duplicate_window},
+      {"sms", "source", &c.sms.source},
+      {"sms", "poll_interval", &c.sms.poll_interval},
+      {"sms", "max_in_flight", &c.sms.max_in_flight},
+      {"sms", "max_attempts", &c.sms.max_attempts},
+      {"sms", "retry_initial", &c.sms.retry_initial},
+      {"sms", "retry_max", &c.sms.retry_max},
       {"log", "level", &c.log.level},
       {"log", "json", &c.log.json},
   };
@@ -367,6 +390,31 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
     err("pin.iterations", "must be 1..10000000");
   if (c.pin.max_wrong == 0 || c.pin.max_wrong > 10) err("pin.max_wrong", "must be 1..10");
   if (c.store.path.empty()) err("store.path", "must name the database file");
+  if (c.store.readers == 0 || c.store.readers > 64) err("store.readers", "must be 1..64");
+  const auto& pay = c.payments;
+  if (pay.answer_within.count() == 0 || pay.answer_within >= u.payment_timeout)
+    err("payments.answer_within", "must be > 0 and shorter than ussd.payment_timeout");
+  if (pay.biller_timeout.count() == 0) err("payments.biller_timeout", "must be > 0");
+  if (pay.saga.query_initial.count() == 0 || pay.saga.query_max < pay.saga.query_initial)
+    err("payments.query_max", "must be >= query_initial > 0");
+  if (pay.saga.manual_review_after.count() == 0) err("payments.manual_review_after", "must be > 0");
+  if (c.max_saved_accounts == 0 || c.max_saved_accounts > 50)
+    err("payments.max_saved_accounts", "must be 1..50");
+  const auto& lim = pay.limits;
+  if (lim.min_amount <= 0) err("limits.min_amount", "must be > 0 (minor units)");
+  if (lim.max_amount < lim.min_amount) err("limits.max_amount", "must be >= min_amount");
+  if (lim.daily_amount < 0 || lim.daily_count < 0 || lim.velocity_count < 0)
+    err("limits.daily_amount", "daily_amount, daily_count and velocity_count must be >= 0");
+  if (lim.velocity_count > 0 && lim.velocity_window.count() == 0)
+    err("limits.velocity_window", "must be > 0 when velocity_count is set");
+  const auto& sm = c.sms;
+  if (sm.source.empty() || sm.source.size() > 20) err("sms.source", "must be 1..20 characters");
+  if (sm.max_in_flight == 0 || sm.max_in_flight > 10'000)
+    err("sms.max_in_flight", "must be 1..10000");
+  if (sm.max_attempts == 0) err("sms.max_attempts", "must be > 0");
+  if (sm.poll_interval.count() == 0) err("sms.poll_interval", "must be > 0");
+  if (sm.retry_initial.count() == 0 || sm.retry_max < sm.retry_initial)
+    err("sms.retry_max", "must be >= retry_initial > 0");
   const auto& p = c.ussd_profile;
   if (p.begin_ops.empty()) err("smpp.ussd.begin_ops", "must list at least one op");
   if (p.continue_ops.empty()) err("smpp.ussd.continue_ops", "must list at least one op");

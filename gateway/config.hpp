@@ -12,7 +12,9 @@
 
 #include "adapters/biller.hpp"
 #include "adapters/demo_biller.hpp"
+#include "gateway/payments/service.hpp"
 #include "gateway/smpp/client.hpp"
+#include "gateway/sms/outbox.hpp"
 #include "gateway/ussd/dialogs.hpp"
 #include "gateway/ussd/profile.hpp"
 
@@ -40,6 +42,8 @@ struct biller_config {
 struct store_config {
   /// The SQLite database (created on first use), relative to the configuration file's directory.
   std::string path = "../var/ussdpay.db";
+  /// Reader threads (reads and PIN checks run there, off the network thread).
+  std::size_t readers = 2;
 };
 
 /// [pin]: how PINs are checked. The pepper is a server secret: from pepper_file or the
@@ -77,6 +81,14 @@ struct config {
   std::string demo_bills_file = "demo/bills.csv";
   store_config store;
   pin_config pin;
+  /// [wallet] kind: where subscribers' money lives; "embedded" (our ledger in the store).
+  std::string wallet_kind = "embedded";
+  /// [payments] and [limits]: the saga's timings and what one subscriber may pay.
+  payments::payments_config payments;
+  /// [payments] max_saved_accounts: saved consumer numbers per subscriber.
+  std::size_t max_saved_accounts = 10;
+  /// [sms]: how receipts leave through the SMPP link.
+  sms::outbox_config sms;
   log_config log;
   /// Path the configuration was read from ("" when built from defaults only).
   std::string source;

@@ -10,12 +10,23 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <filesystem>
+#include <map>
+
 #include "adapters/demo_biller.hpp"
+#include "adapters/embedded_wallet.hpp"
 #include "gateway/actions.hpp"
 #include "gateway/config.hpp"
+#include "gateway/payments/service.hpp"
 #include "gateway/smpp/client.hpp"
+#include "gateway/sms/outbox.hpp"
+#include "gateway/sms/receipts.hpp"
 #include "gateway/ussd_service.hpp"
 #include "menus/catalog.hpp"
+#include "store/payments.hpp"
+#include "store/readers.hpp"
+#include "store/schema.hpp"
+#include "store/writer.hpp"
 
 extern char** environ;
 
@@ -35,6 +46,58 @@ void setup_logging(const ussdpay::log_config& c) {
 ussdpay::menus::load_result load_menus(const ussdpay::config& cfg) {
   return ussdpay::menus::load_catalog(
       cfg.ussd.menus, {cfg.ussd_profile.max_gsm_chars, cfg.ussd_profile.max_ucs2_chars});
+}
+
+/// The writer connection, migrated, or the reason it cannot be had.
+std::optional<ussdpay::store::db> open_store(const std::string& path, std::string& why) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  ussdpay::store::db_error err;
+  auto d = ussdpay::store::db::open(path, ussdpay::store::open_mode::writer, err);
+  if (!d) {
+    why = "cannot open " + path + ": " + err.message;
+    return std::nullopt;
+  }
+  if (auto e = ussdpay::store::migrate(*d)) {
+    why = path + ": " + e->message;
+    return std::nullopt;
+  }
+  return d;
+}
+
+/// The demo biller's book as written through its journal (read at start-up).
+std::vector<ussdpay::adapters::demo_posting> load_book(ussdpay::store::db& conn,
+                                                       const std::string& id) {
+  std::vector<ussdpay::adapters::demo_posting> book;
+  for (const auto& r : ussdpay::store::demo_book(conn, id)) {
+    ussdpay::adapters::pay_result res{r.accepted ? ussdpay::adapters::pay_status::accepted
+                                                 : ussdpay::adapters::pay_status::rejected,
+                                      r.biller_reference,
+                                      r.code,
+                                      {}};
+    book.push_back({r.payment_id, r.account, r.amount, res, r.reversed, r.paid_on});
+  }
+  return book;
+}
+
+/// The demo biller's decisions go to the store through the writer before it answers.
+ussdpay::adapters::demo_journal journal_to(ussdpay::store::group_writer& writer, std::string id) {
+  return [id = std::move(id), &writer](ussdpay::adapters::demo_posting p,
+                                       std::function<void(bool)> durable) {
+    ussdpay::store::demo_book_row row{id,
+                                      p.payment_id,
+                                      p.account,
+                                      p.amount,
+                                      p.result.status == ussdpay::adapters::pay_status::accepted,
+                                      p.reversed,
+                                      p.result.biller_reference,
+                                      p.result.code,
+                                      p.paid_on};
+    if (!writer.submit(
+            [row](ussdpay::store::db& d) { return !ussdpay::store::put_demo_book(d, row); },
+            [durable](bool ok, std::optional<ussdpay::store::db_error>) { durable(ok); }))
+      durable(false);
+  };
 }
 
 }  // namespace
@@ -75,14 +138,85 @@ int main(int argc, char** argv) {
   }
   setup_logging(cfg.log);
 
-  boost::asio::io_context io(1);
-  std::vector<ussdpay::biller_entry> billers;
-  for (const auto& b : cfg.billers)
-    billers.push_back({b, std::make_unique<ussdpay::adapters::demo_biller>(io.get_executor(),
-                                                                           b.info, b.demo, book)});
-  ussdpay::menu_actions actions(io.get_executor(), billers);
+  if (cfg.pin.pepper.empty()) {
+    std::cerr << "ussdpayd: no PIN pepper: set [pin] pepper_file or USSDPAY_PIN_PEPPER\n";
+    return 2;
+  }
 
+  // The store: one writer (group commit), readers beside it.
+  std::string why;
+  auto conn = open_store(cfg.store.path, why);
+  if (!conn) {
+    std::cerr << "ussdpayd: " << why << "\n";
+    return 1;
+  }
+  // Read at start-up, on the writer connection, before the writer thread owns it.
+  std::vector<std::pair<std::string, std::string>> languages;
+  {
+    ussdpay::store::stmt q(*conn,
+                           "SELECT msisdn, language FROM subscribers WHERE language <> '' "
+                           "LIMIT ?");
+    q.bind(1, static_cast<std::int64_t>(ussdpay::menu_actions::max_languages_remembered));
+    while (q.step()) languages.emplace_back(q.text(0), q.text(1));
+  }
+
+  std::vector<std::vector<ussdpay::adapters::demo_posting>> books;
+  for (const auto& b : cfg.billers) books.push_back(load_book(*conn, b.info.id));
+
+  boost::asio::io_context io(1);
+  ussdpay::store::group_writer writer(std::move(*conn));
+  std::vector<ussdpay::biller_entry> billers;
+  for (std::size_t i = 0; i < cfg.billers.size(); ++i) {
+    const auto& b = cfg.billers[i];
+    auto demo =
+        std::make_unique<ussdpay::adapters::demo_biller>(io.get_executor(), b.info, b.demo, book);
+    demo->restore(books[i]);
+    demo->set_journal(journal_to(writer, b.info.id));
+    billers.push_back({b, std::move(demo)});
+  }
+  std::optional<ussdpay::store::db_error> readers_error;
+  ussdpay::store::reader_pool readers(cfg.store.path, cfg.store.readers, 100'000, readers_error);
+  if (readers_error) {
+    std::cerr << "ussdpayd: cannot open readers on " << cfg.store.path << ": "
+              << readers_error->message << "\n";
+    return 1;
+  }
   ussdpay::smpp::smsc_client* client_ptr = nullptr;
+
+  // Money: the embedded wallet, the payment saga, and the outbox that carries its receipts.
+  ussdpay::adapters::embedded_wallet wallet(
+      io.get_executor(), writer, readers,
+      {cfg.pin.pepper, cfg.pin.iterations, cfg.pin.max_wrong, cfg.pin.lockout});
+  auto biller_of = [&billers](std::string_view id) -> ussdpay::adapters::biller* {
+    for (auto& b : billers)
+      if (b.cfg.info.id == id) return b.adapter.get();
+    return nullptr;
+  };
+  std::map<std::string, std::string, std::less<>> biller_names;
+  for (const auto& b : cfg.billers) biller_names[b.info.id] = b.info.name;
+  ussdpay::sms::receipt_context receipt_ctx{[biller_names](std::string_view id) {
+                                              auto it = biller_names.find(id);
+                                              return it == biller_names.end() ? std::string(id)
+                                                                              : it->second;
+                                            },
+                                            cfg.ussd.support_phone};
+  ussdpay::payments::service payments(
+      io.get_executor(), cfg.payments, writer, readers, wallet, biller_of,
+      [receipt_ctx](std::string_view kind, const ussdpay::store::payment_record& p,
+                    std::int64_t balance) {
+        return ussdpay::sms::render_receipt(receipt_ctx, kind, p, balance);
+      });
+  ussdpay::sms::outbox_sender outbox(
+      io.get_executor(), cfg.sms, cfg.ussd_profile.alphabet, writer, readers,
+      [&client_ptr](ussdpay::smpp::pdu p, std::function<void(ussdpay::smpp::submit_result)> done) {
+        client_ptr->submit(std::move(p), [done](ussdpay::smpp::submit_result r) { done(r); });
+      });
+  payments.on_message_queued([&outbox] { outbox.poke(); });
+  ussdpay::menu_actions actions(io.get_executor(), billers, cfg,
+                                {writer, readers, wallet, payments, [&outbox] { outbox.poke(); }});
+  for (auto& [msisdn, language] : languages)
+    actions.remember_language(std::move(msisdn), std::move(language));
+
   auto submit = [&](ussdpay::smpp::pdu p) {
     client_ptr->submit(std::move(p), [](ussdpay::smpp::submit_result r) {
       if (r.result != ussdpay::smpp::outcome::accepted)
@@ -105,6 +239,8 @@ int main(int argc, char** argv) {
       cfg.smpp.binds, cfg.smpp.pair ? "transmitter+receiver" : "transceiver", cfg.smpp.link.window,
       cfg.ussd.service_code, cfg.ussd_profile.name, billers.size(), cfg.ussd.menus);
   client.start();
+  payments.recover();
+  outbox.start();
 
   boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer stop_guard(io);
@@ -112,6 +248,8 @@ int main(int argc, char** argv) {
     if (ec) return;
     spdlog::info("ussdpayd: signal {}, unbinding ({} live dialog(s))", sig, ussd.dialogs().live());
     ussd.stop();
+    payments.stop();
+    outbox.stop();
     client.stop([&] {
       spdlog::info("ussdpayd: stopped");
       io.stop();

@@ -108,3 +108,41 @@ std::optional<std::string> normalise_msisdn(std::string_view t) {
 }
 
 }  // namespace ussdpay::store
+
+namespace ussdpay::store {
+
+std::optional<subscriber_record> record_wrong_pin(db& d, std::string_view msisdn,
+                                                  std::int64_t max_wrong, std::int64_t lockout_ms,
+                                                  std::int64_t now_ms) {
+  stmt s(d,
+         "UPDATE subscribers SET "
+         "locked_until = CASE WHEN failed_pins + 1 >= ?2 THEN ?3 + ?4 ELSE locked_until END, "
+         "failed_pins = CASE WHEN failed_pins + 1 >= ?2 THEN 0 ELSE failed_pins + 1 END "
+         "WHERE msisdn = ?1");
+  if (s.bind(1, msisdn).bind(2, max_wrong).bind(3, now_ms).bind(4, lockout_ms).run() ||
+      d.changes() != 1)
+    return std::nullopt;
+  return find_subscriber(d, msisdn);
+}
+
+std::optional<db_error> reset_wrong_pins(db& d, std::string_view msisdn) {
+  stmt s(d, "UPDATE subscribers SET failed_pins = 0 WHERE msisdn = ? AND failed_pins <> 0");
+  return s.bind(1, msisdn).run();
+}
+
+bool set_pin(db& d, std::string_view msisdn, std::string_view hash, std::string_view salt,
+             std::string_view kdf) {
+  stmt s(d,
+         "UPDATE subscribers SET pin_hash = ?, pin_salt = ?, pin_kdf = ?, failed_pins = 0 "
+         "WHERE msisdn = ?");
+  return !s.bind_blob(1, hash).bind_blob(2, salt).bind(3, kdf).bind(4, msisdn).run() &&
+         d.changes() == 1;
+}
+
+std::optional<std::int64_t> ledger_sum(db& d) {
+  stmt s(d, "SELECT coalesce(sum(balance), 0) FROM accounts");
+  if (!s.step()) return std::nullopt;
+  return s.int64(0);
+}
+
+}  // namespace ussdpay::store

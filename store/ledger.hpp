@@ -52,3 +52,20 @@ std::optional<db_error> upsert_subscriber(db& d, const subscriber_record& s);
 std::optional<std::string> normalise_msisdn(std::string_view text);
 
 }  // namespace ussdpay::store
+
+namespace ussdpay::store {
+
+/// Counts a wrong PIN; at `max_wrong` in a row the PIN locks until now + lockout_ms (and the
+/// count restarts). Returns the record after the change, nullopt when there is no such subscriber.
+std::optional<subscriber_record> record_wrong_pin(db& d, std::string_view msisdn,
+                                                  std::int64_t max_wrong, std::int64_t lockout_ms,
+                                                  std::int64_t now_ms);
+/// A right PIN: the count of wrong ones restarts.
+std::optional<db_error> reset_wrong_pins(db& d, std::string_view msisdn);
+/// Replaces the PIN hash of an existing subscriber; false when there is none.
+bool set_pin(db& d, std::string_view msisdn, std::string_view hash, std::string_view salt,
+             std::string_view kdf);
+/// Sum of every account's balance: 0 while the ledger balances (funding holds the negative).
+std::optional<std::int64_t> ledger_sum(db& d);
+
+}  // namespace ussdpay::store

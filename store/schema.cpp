@@ -7,7 +7,7 @@ namespace ussdpay::store {
 namespace {
 
 // Money is integer minor units everywhere. Times are Unix milliseconds (UTC).
-constexpr std::array<migration, 1> all{{
+constexpr std::array<migration, 2> all{{
     {1, R"sql(
 -- Subscribers: MSISDN in E.164 without '+'. The PIN is stored only as a salted, peppered slow
 -- hash (never the PIN); pin_kdf names the function and its cost so it can be raised later.
@@ -48,6 +48,96 @@ CREATE TABLE entries (
 ) STRICT;
 CREATE INDEX entries_debit ON entries(debit);
 CREATE INDEX entries_credit ON entries(credit);
+)sql"},
+    {2, R"sql(
+-- Payments: one row per payment, keyed by its reference (10 characters of Crockford base32),
+-- which is also the idempotency key everywhere: ledger transfer ids (<ref>/hold, /settle, /fee,
+-- /void, /refund), the biller's Idempotency-Key, and the outbox (ref + kind).
+-- Durable states (gateway/payments/saga.hpp): CREATED (PIN ok, limits passed; the hold may or
+-- may not have been taken), UNKNOWN (the biller's answer is unknown; resolving by status query),
+-- MANUAL_REVIEW (unknown for too long; the hold is kept for an operator), COMMITTED (paid, hold
+-- settled), FAILED (not paid; the hold, if any, returned), REVERSED (paid, then undone by an
+-- operator; the money returned), COMPLETED (COMMITTED and the receipt was delivered).
+CREATE TABLE payments (
+  ref              TEXT PRIMARY KEY CHECK (length(ref) = 10),
+  msisdn           TEXT NOT NULL,
+  biller           TEXT NOT NULL,
+  account          TEXT NOT NULL,
+  amount           INTEGER NOT NULL CHECK (amount > 0),
+  fee              INTEGER NOT NULL CHECK (fee >= 0),
+  currency         TEXT NOT NULL CHECK (length(currency) = 3),
+  bill_reference   TEXT NOT NULL DEFAULT '',
+  language         TEXT NOT NULL DEFAULT '',
+  state            TEXT NOT NULL CHECK (state IN ('CREATED', 'UNKNOWN', 'MANUAL_REVIEW',
+                     'COMMITTED', 'FAILED', 'REVERSED', 'COMPLETED')),
+  reason           TEXT NOT NULL DEFAULT '',  -- why FAILED / REVERSED / MANUAL_REVIEW
+  biller_reference TEXT NOT NULL DEFAULT '',
+  biller_code      TEXT NOT NULL DEFAULT '',
+  queries          INTEGER NOT NULL DEFAULT 0,  -- status queries and re-posts so far
+  next_at          INTEGER NOT NULL DEFAULT 0,  -- Unix ms: when the saga looks at it again
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX payments_open ON payments(state) WHERE state IN ('CREATED', 'UNKNOWN', 'MANUAL_REVIEW');
+CREATE INDEX payments_by_msisdn ON payments(msisdn, created_at);
+CREATE INDEX payments_by_biller ON payments(biller, created_at);
+
+-- Messages to subscribers, written in the transaction that decides what they say, so a final
+-- payment without its receipt cannot exist. (payment ref, kind) is unique: one receipt per
+-- outcome, never two.
+CREATE TABLE outbox (
+  id         INTEGER PRIMARY KEY,
+  ref        TEXT NOT NULL,   -- the payment (or other subject) the message is about
+  kind       TEXT NOT NULL,   -- confirmed, pending, failed, reversed, locked, ...
+  msisdn     TEXT NOT NULL,
+  body       TEXT NOT NULL,   -- UTF-8
+  state      TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'failed',
+               'delivered', 'undeliverable', 'expired')),
+  attempts   INTEGER NOT NULL DEFAULT 0,
+  next_at    INTEGER NOT NULL DEFAULT 0,
+  message_id TEXT NOT NULL DEFAULT '',  -- the SMSC's id from submit_sm_resp
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (ref, kind)
+) STRICT;
+CREATE INDEX outbox_queued ON outbox(next_at) WHERE state = 'queued';
+
+-- A subscriber's saved consumer numbers ("Home", "Shop").
+CREATE TABLE saved_accounts (
+  msisdn     TEXT NOT NULL,
+  biller     TEXT NOT NULL,
+  account    TEXT NOT NULL,
+  label      TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (msisdn, biller, account)
+) STRICT;
+
+-- Problems subscribers report from the menu about a payment, for operators.
+CREATE TABLE complaints (
+  id         INTEGER PRIMARY KEY,
+  ticket     TEXT NOT NULL UNIQUE,
+  ref        TEXT NOT NULL,
+  msisdn     TEXT NOT NULL,
+  state      TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
+  note       TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  UNIQUE (ref, msisdn)
+) STRICT;
+
+-- The demo biller's own book of the payments it received, so it answers status queries with
+-- the truth after a restart, like a real biller's database would. Real billers keep their own.
+CREATE TABLE demo_biller_book (
+  biller           TEXT NOT NULL,
+  payment_id       TEXT NOT NULL,
+  account          TEXT NOT NULL,
+  amount           INTEGER NOT NULL,
+  accepted         INTEGER NOT NULL CHECK (accepted IN (0, 1)),
+  reversed         INTEGER NOT NULL DEFAULT 0 CHECK (reversed IN (0, 1)),
+  biller_reference TEXT NOT NULL DEFAULT '',
+  code             TEXT NOT NULL DEFAULT '',
+  paid_on          TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (biller, payment_id)
+) STRICT;
 )sql"},
 }};
 

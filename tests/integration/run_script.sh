@@ -65,14 +65,27 @@ if [ -z "$port" ]; then
 fi
 echo "ussdpay-sim (pid $sim_pid) listening on port $port"
 
-# 2. The daemon, with the shipped configuration, pointed at it.
+# 2. A store of its own; subscribers from SCRIPT's .csv twin (if any), imported with the
+#    operator's command that sits next to the daemon.
+export USSDPAY_STORE_PATH="$work/ussdpay.db"
+subscribers="${script%.sim}.csv"
+if [ -f "$subscribers" ]; then
+  if ! "$(dirname "$daemon")/ussdpay" --config "$config" subscriber import "$subscribers" \
+    >"$work/import.log" 2>&1; then
+    echo "FAIL: could not import $subscribers"
+    cat "$work/import.log"
+    exit 1
+  fi
+fi
+
+# 3. The daemon, with the shipped configuration, pointed at it.
 USSDPAY_SMPP_HOST=127.0.0.1 USSDPAY_SMPP_PORT=$port USSDPAY_SMPP_USSD_PROFILE=$profile \
   "$daemon" --config "$config" \
   >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 echo "ussdpayd (pid $daemon_pid) started"
 
-# 3. The script runs; its exit status is the verdict (bounded: 60 s).
+# 4. The script runs; its exit status is the verdict (bounded: 60 s).
 if wait_gone "$sim_pid" 600; then
   wait "$sim_pid"
   rc=$?
@@ -83,7 +96,7 @@ else
   rc=124
 fi
 
-# 4. The daemon is stopped the way an operator would: SIGTERM, then at most 5 s.
+# 5. The daemon is stopped the way an operator would: SIGTERM, then at most 5 s.
 if kill -0 "$daemon_pid" 2>/dev/null; then
   kill -TERM "$daemon_pid"
   if wait_gone "$daemon_pid" 50; then

@@ -1,0 +1,78 @@
+// The embedded wallet: subscribers' money in our own double-entry ledger (store/ledger.hpp).
+//
+//   hold:    wallet     -> hold        amount + fee   transfer "<payment>/hold"
+//   commit:  hold       -> settlement  amount         transfer "<payment>/settle"
+//            hold       -> fees        fee            transfer "<payment>/fee"
+//   release: hold       -> wallet      what was held  transfer "<payment>/void"
+//   refund:  settlement -> wallet      amount         transfer "<payment>/refund"
+//            fees       -> wallet      fee            transfer "<payment>/refund-fee"
+//
+// Transfers are idempotent per id and check the balance in the same statement that debits it,
+// so a wallet never goes negative and a retried step never moves money twice. PIN checks read on
+// the reader pool (the slow hash runs there too, off the network thread); wrong PINs are counted
+// by writer jobs. Every async completion is posted to the executor given at construction.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "adapters/wallet.hpp"
+
+namespace ussdpay::store {
+class group_writer;
+class reader_pool;
+}  // namespace ussdpay::store
+
+namespace ussdpay::adapters {
+
+struct embedded_wallet_config {
+  std::string pepper;            ///< the PIN pepper (a server secret)
+  std::uint32_t iterations = 0;  ///< PBKDF2 iterations for PINs set here (change PIN)
+  std::uint32_t max_wrong = 3;   ///< wrong PINs in a row before the PIN locks
+  std::chrono::milliseconds lockout{30 * 60'000};
+};
+
+class embedded_wallet final : public wallet, public ledger_steps {
+ public:
+  embedded_wallet(boost::asio::any_io_executor ex, store::group_writer& writer,
+                  store::reader_pool& readers, embedded_wallet_config cfg);
+
+  void async_authorize(std::string msisdn, std::string pin,
+                       handler<void(auth_result)> done) override;
+  void async_change_pin(std::string msisdn, std::string old_pin, std::string new_pin,
+                        handler<void(auth_result)> done) override;
+  void async_balance(std::string msisdn, std::string currency,
+                     handler<void(balance_result)> done) override;
+  void async_hold(hold_request r, handler<void(wallet_status)> done) override;
+  void async_commit(settle_request r, handler<void(wallet_status)> done) override;
+  void async_release(hold_request r, handler<void(wallet_status)> done) override;
+  void async_refund(settle_request r, handler<void(wallet_status)> done) override;
+  ledger_steps* in_store() override { return this; }
+
+  wallet_status hold(store::db& d, const hold_request& r, std::int64_t now_ms) override;
+  wallet_status commit(store::db& d, const settle_request& r, std::int64_t now_ms) override;
+  wallet_status release(store::db& d, const hold_request& r, std::int64_t now_ms) override;
+  wallet_status refund(store::db& d, const settle_request& r, std::int64_t now_ms) override;
+  balance_result balance(store::db& d, std::string_view msisdn, std::string_view currency) override;
+
+ private:
+  template <class Result, class Fn>
+  void write(handler<void(Result)> done, Result on_failure, Fn step);
+  /// Checks `pin` on the reader pool, counts a wrong one on the writer, then calls `then` on
+  /// the executor. On a right PIN, `on_right` (if set) runs on the reader thread and returns
+  /// a write that joins the writer job restarting the wrong-PIN count (change PIN).
+  using write_step = std::function<bool(store::db&)>;
+  void check_pin(std::string msisdn, std::shared_ptr<std::string> pin,
+                 std::function<write_step()> on_right, std::function<void(auth_result)> then);
+
+  boost::asio::any_io_executor ex_;
+  store::group_writer& writer_;
+  store::reader_pool& readers_;
+  embedded_wallet_config cfg_;
+};
+
+}  // namespace ussdpay::adapters

@@ -1,0 +1,462 @@
+#include "gateway/payments/service.hpp"
+
+#include <ctime>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "adapters/pin.hpp"
+#include "gateway/store_async.hpp"
+
+namespace ussdpay::payments {
+
+namespace asio = boost::asio;
+using store::payment_record;
+using store::payment_state;
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Midnight of today in the daemon's time zone (TZ), as Unix ms: daily limits follow the
+// subscriber's calendar day.
+std::int64_t day_start_ms(std::int64_t now) {
+  const std::time_t t = now / 1000;
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+  tm.tm_isdst = -1;
+  return static_cast<std::int64_t>(std::mktime(&tm)) * 1000;
+}
+
+asio::awaitable<adapters::auth_result> authorize(adapters::wallet& w, std::string msisdn,
+                                                 std::string pin) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(adapters::auth_result)>(
+      [&w, msisdn = std::move(msisdn), pin = std::move(pin)](auto handler) mutable {
+        w.async_authorize(std::move(msisdn), std::move(pin), std::move(handler));
+        adapters::wipe(pin);
+      },
+      asio::use_awaitable);
+}
+
+asio::awaitable<void> sleep_for(asio::any_io_executor ex, std::chrono::milliseconds d) {
+  asio::steady_timer t(ex, d);
+  boost::system::error_code ec;
+  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+std::string bounded(std::string s, std::size_t n) {
+  if (s.size() > n) s.resize(n);
+  return s;
+}
+
+}  // namespace
+
+/// A payment the dialog still waits for: answered once, by the saga or by the answer timer.
+struct service::flight {
+  explicit flight(asio::any_io_executor ex) : timer(ex) {}
+  std::function<void(pay_answer)> done;
+  asio::steady_timer timer;
+  void answer(pay_answer a) {
+    if (!done) return;
+    timer.cancel();
+    auto d = std::move(done);
+    done = nullptr;
+    d(std::move(a));
+  }
+};
+
+service::service(asio::any_io_executor ex, payments_config cfg, store::group_writer& writer,
+                 store::reader_pool& readers, adapters::wallet& wallet, biller_lookup billers,
+                 receipt_fn render)
+    : ex_(std::move(ex)),
+      cfg_(std::move(cfg)),
+      writer_(writer),
+      readers_(readers),
+      wallet_(wallet),
+      ledger_(*wallet.in_store()),
+      billers_(std::move(billers)),
+      render_(std::move(render)) {}
+
+service::~service() {
+  *alive_ = false;
+}
+
+void service::stop() {
+  *alive_ = false;
+}
+
+void service::quote(pay_request r, std::function<void(pay_answer)> done) {
+  adapters::wipe(r.pin);
+  auto out = std::make_shared<pay_answer>();
+  const auto cfg = cfg_.limits;
+  auto* ledger = &ledger_;
+  auto job = [out, r, cfg, ledger](store::db& d) {
+    const auto now = now_ms();
+    if (r.amount < cfg.min_amount) {
+      out->kind = answer_kind::too_low;
+      return;
+    }
+    const auto u =
+        store::subscriber_usage(d, r.msisdn, day_start_ms(now), now - cfg.velocity_window.count());
+    if (auto lim = broken_limit(cfg, u, r.amount)) {
+      out->kind = answer_kind::limit;
+      out->limit = *lim;
+      return;
+    }
+    const auto bal = ledger->balance(d, r.msisdn, r.currency);
+    out->balance = bal.balance;
+    if (bal.status != adapters::wallet_status::ok) return;  // error: no wallet
+    if (!r.duplicate_confirmed) {
+      if (auto dup = store::find_duplicate(d, r.msisdn, r.biller, r.account, r.amount,
+                                           now - cfg.duplicate_window.count())) {
+        out->kind = answer_kind::duplicate;
+        out->duplicate_ref = dup->ref;
+        out->duplicate_minutes = std::max<std::int64_t>((now - dup->created_at) / 60'000, 1);
+        return;
+      }
+    }
+    out->kind = bal.balance < r.amount + r.fee ? answer_kind::insufficient : answer_kind::ok;
+  };
+  auto finish = [out, done](bool ran) {
+    if (!ran) out->kind = answer_kind::error;
+    done(*out);
+  };
+  asio::co_spawn(
+      ex_,
+      [this, job, finish]() -> asio::awaitable<void> {
+        std::function<void(store::db&)> read = job;
+        finish(co_await on_reader(readers_, ex_, std::move(read)));
+      },
+      asio::detached);
+}
+
+void service::pay(pay_request r, std::function<void(pay_answer)> done) {
+  auto flow = [this, r = std::move(r), done = std::move(done)]() mutable -> asio::awaitable<void> {
+    const auto auth = co_await authorize(wallet_, r.msisdn, std::move(r.pin));
+    adapters::wipe(r.pin);
+    using adapters::auth_status;
+    if (auth.status != auth_status::ok) {
+      pay_answer a;
+      a.kind = auth.status == auth_status::wrong_pin ? answer_kind::wrong_pin
+               : auth.status == auth_status::locked  ? answer_kind::locked
+                                                     : answer_kind::error;
+      a.tries_left = auth.tries_left;
+      a.locked_minutes = auth.locked_minutes;
+      done(a);
+      co_return;
+    }
+    // Limits, the duplicate check, the payment row and the hold: one transaction.
+    struct created {
+      pay_answer answer;
+      payment_record p;
+    };
+    auto out = std::make_shared<created>();
+    const auto limits = cfg_.limits;
+    auto* ledger = &ledger_;
+    auto job = [out, r, limits, ledger](store::db& d) {
+      const auto now = now_ms();
+      auto& a = out->answer;
+      a.kind = answer_kind::error;
+      const auto u = store::subscriber_usage(d, r.msisdn, day_start_ms(now),
+                                             now - limits.velocity_window.count());
+      if (r.amount < limits.min_amount || r.fee < 0) {
+        a.kind = answer_kind::limit;
+        a.limit = limits.min_amount;
+        return true;
+      }
+      if (auto lim = broken_limit(limits, u, r.amount)) {
+        a.kind = answer_kind::limit;
+        a.limit = *lim;
+        return true;
+      }
+      if (!r.duplicate_confirmed) {
+        if (auto dup = store::find_duplicate(d, r.msisdn, r.biller, r.account, r.amount,
+                                             now - limits.duplicate_window.count())) {
+          a.kind = answer_kind::duplicate;
+          a.duplicate_ref = dup->ref;
+          a.duplicate_minutes = std::max<std::int64_t>((now - dup->created_at) / 60'000, 1);
+          return true;
+        }
+      }
+      payment_record p;
+      for (int i = 0; i < 8 && p.ref.empty(); ++i)
+        if (auto ref = new_reference(); !store::find_payment(d, ref)) p.ref = ref;
+      if (p.ref.empty()) return false;
+      p.msisdn = r.msisdn;
+      p.biller = r.biller;
+      p.account = r.account;
+      p.amount = r.amount;
+      p.fee = r.fee;
+      p.currency = r.currency;
+      p.bill_reference = r.bill_reference;
+      p.language = r.language;
+      p.state = payment_state::created;
+      p.created_at = p.updated_at = now;
+      if (store::insert_payment(d, p)) return false;
+      const auto st = ledger->hold(d, {p.ref, p.msisdn, p.currency, p.amount + p.fee}, now);
+      if (st != adapters::wallet_status::ok) {
+        if (st == adapters::wallet_status::insufficient) a.kind = answer_kind::insufficient;
+        a.balance = ledger->balance(d, p.msisdn, p.currency).balance;
+        return false;  // nothing of this payment remains
+      }
+      a.kind = answer_kind::ok;
+      a.ref = p.ref;
+      out->p = std::move(p);
+      return true;
+    };
+    store::group_writer::job write = std::move(job);
+    const bool committed = co_await on_writer(writer_, ex_, std::move(write));
+    if (out->answer.kind != answer_kind::ok) {
+      done(out->answer);
+      co_return;
+    }
+    if (!committed) {
+      done(pay_answer{});
+      co_return;
+    }
+    ++stats_.created;
+    auto f = std::make_shared<flight>(ex_);
+    f->done = std::move(done);
+    const std::string ref = out->p.ref;
+    f->timer.expires_after(cfg_.answer_within);
+    f->timer.async_wait([f, ref](boost::system::error_code ec) {
+      if (ec) return;
+      pay_answer a;
+      a.kind = answer_kind::pending;
+      a.ref = ref;
+      f->answer(a);
+    });
+    start(std::move(out->p), {command::post}, f);
+  };
+  asio::co_spawn(ex_, std::move(flow), asio::detached);
+}
+
+void service::start(payment_record p, decision first, std::shared_ptr<flight> f) {
+  if (!active_.insert(p.ref).second) return;  // already being driven
+  stats_.in_flight = active_.size();
+  asio::co_spawn(ex_, drive(std::move(p), first, std::move(f)), asio::detached);
+}
+
+void service::recover(std::function<void(std::size_t)> done) {
+  auto found = std::make_shared<std::vector<payment_record>>();
+  auto job = [found](store::db& d) {
+    for (auto s : {payment_state::created, payment_state::unknown, payment_state::manual_review}) {
+      auto v = store::payments_in_state(d, s, 1'000'000);
+      found->insert(found->end(), std::make_move_iterator(v.begin()),
+                    std::make_move_iterator(v.end()));
+    }
+  };
+  asio::co_spawn(
+      ex_,
+      [this, job, found, done]() -> asio::awaitable<void> {
+        std::function<void(store::db&)> read = job;
+        if (!co_await on_reader(readers_, ex_, std::move(read)))
+          spdlog::error("payments: could not read open payments for recovery");
+        const auto now = now_ms();
+        for (auto& p : *found) {
+          ++stats_.recovered;
+          const auto first = on_recover(cfg_.saga, p, now);
+          start(std::move(p), first, nullptr);
+        }
+        if (!found->empty()) spdlog::info("payments: recovering {} open payment(s)", found->size());
+        if (done) done(found->size());
+      },
+      asio::detached);
+}
+
+asio::awaitable<adapters::pay_result> service::call_biller(const payment_record& p, bool status) {
+  adapters::biller* b = billers_(p.biller);
+  if (b == nullptr)
+    co_return adapters::pay_result{adapters::pay_status::unknown, {}, {}, "no such biller"};
+  // The adapter's answer or, after biller_timeout, "unknown": whichever comes first.
+  struct race {
+    explicit race(asio::any_io_executor ex) : timer(ex) {}
+    asio::steady_timer timer;
+    std::function<void(adapters::pay_result)> resume;
+  };
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&,
+                                          void(adapters::pay_result)>(
+      [this, b, &p, status](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        auto st = std::make_shared<race>(ex_);
+        st->resume = [h](adapters::pay_result r) { std::move (*h)(std::move(r)); };
+        st->timer.expires_after(cfg_.biller_timeout);
+        st->timer.async_wait([st](boost::system::error_code ec) {
+          if (ec || !st->resume) return;
+          auto resume = std::move(st->resume);
+          st->resume = nullptr;
+          resume({adapters::pay_status::unknown, {}, {}, "no answer within biller_timeout"});
+        });
+        auto answered = [st](adapters::pay_result r) {
+          if (!st->resume) return;  // too late: already counted as unknown
+          st->timer.cancel();
+          auto resume = std::move(st->resume);
+          st->resume = nullptr;
+          resume(std::move(r));
+        };
+        if (status)
+          b->async_status(p.ref, std::move(answered));
+        else
+          b->async_pay({p.ref, p.account, p.amount, p.currency, p.bill_reference},
+                       std::move(answered));
+      },
+      asio::use_awaitable);
+}
+
+asio::awaitable<service::written> service::persist(payment_record& p, payment_state to,
+                                                   std::int64_t next_at) {
+  auto next = p;
+  next.state = to;
+  next.next_at = next_at;
+  next.updated_at = now_ms();
+  if (to == payment_state::manual_review)
+    next.reason = "biller outcome unknown since " + std::to_string(p.created_at);
+  const auto from = p.state;
+  auto raced = std::make_shared<bool>(false);
+  // Named, then moved: see gateway/store_async.hpp on temporaries inside co_await.
+  store::group_writer::job job = [next, from, raced](store::db& d) {
+    if (store::update_payment(d, next, from)) return true;
+    *raced = true;
+    return false;
+  };
+  const bool ok = co_await on_writer(writer_, ex_, std::move(job));
+  if (ok) p = next;
+  co_return ok ? written::done : *raced ? written::raced : written::failed;
+}
+
+asio::awaitable<service::written> service::finalize(payment_record& p, command what,
+                                                    const adapters::pay_result& answer,
+                                                    adapters::minor_units& balance) {
+  auto next = p;
+  const bool paid = what == command::commit;
+  next.state = paid ? payment_state::committed : payment_state::failed;
+  next.biller_reference = bounded(answer.biller_reference, 64);
+  next.biller_code = bounded(answer.code, 16);
+  next.reason = paid ? std::string() : bounded("biller rejected: " + answer.detail, 200);
+  next.next_at = 0;
+  next.updated_at = now_ms();
+  const auto from = p.state;
+  struct result {
+    bool raced = false;
+    adapters::minor_units balance = 0;
+  };
+  auto out = std::make_shared<result>();
+  auto* ledger = &ledger_;
+  auto render = render_;
+  store::group_writer::job job = [next, from, paid, out, ledger, render](store::db& d) {
+    if (!store::update_payment(d, next, from)) {
+      out->raced = true;
+      return false;
+    }
+    const auto now = next.updated_at;
+    const auto st =
+        paid ? ledger->commit(
+                   d, {next.ref, next.msisdn, next.currency, next.biller, next.amount, next.fee},
+                   now)
+             : ledger->release(d, {next.ref, next.msisdn, next.currency, next.amount + next.fee},
+                               now);
+    if (st != adapters::wallet_status::ok) return false;
+    out->balance = ledger->balance(d, next.msisdn, next.currency).balance;
+    const std::string_view kind = paid ? "confirmed" : "failed";
+    return store::enqueue_message(d, next.ref, kind, next.msisdn, render(kind, next, out->balance),
+                                  now) != store::enqueue_status::failed;
+  };
+  const bool ok = co_await on_writer(writer_, ex_, std::move(job));
+  if (ok) {
+    p = next;
+    balance = out->balance;
+    if (poke_) poke_();
+    co_return written::done;
+  }
+  if (out->raced) ++stats_.lost_races;
+  co_return out->raced ? written::raced : written::failed;
+}
+
+void service::finished(const std::string& ref) {
+  active_.erase(ref);
+  stats_.in_flight = active_.size();
+}
+
+asio::awaitable<void> service::drive(payment_record p, decision d, std::shared_ptr<flight> f) {
+  const auto alive = alive_;
+  adapters::pay_result last;
+  auto tell = [&](answer_kind k, adapters::minor_units balance = 0) {
+    if (!f) return;
+    pay_answer a;
+    a.kind = k;
+    a.ref = p.ref;
+    a.balance = balance;
+    f->answer(a);
+  };
+  while (*alive) {
+    switch (d.what) {
+      case command::post:
+        ++stats_.posts;
+        last = co_await call_biller(p, false);
+        if (!*alive) co_return;
+        d = on_answer(cfg_.saga, p, last, false, now_ms());
+        break;
+      case command::query:
+        if (d.delay.count() > 0) co_await sleep_for(ex_, d.delay);
+        if (!*alive) co_return;
+        ++stats_.queries;
+        ++p.queries;
+        last = co_await call_biller(p, true);
+        if (!*alive) co_return;
+        d = on_answer(cfg_.saga, p, last, true, now_ms());
+        break;
+      case command::commit:
+      case command::fail: {
+        adapters::minor_units balance = 0;
+        const auto before = p.state;
+        const auto w = co_await finalize(p, d.what, last, balance);
+        if (w == written::done) {
+          const bool paid = d.what == command::commit;
+          ++(paid ? stats_.committed : stats_.failed);
+          spdlog::info("payment {} {} -> {} ({} {}{})", p.ref, store::to_string(before),
+                       store::to_string(p.state), p.biller, p.amount,
+                       paid ? ", biller ref " + p.biller_reference : ", code " + p.biller_code);
+          tell(paid ? answer_kind::ok : answer_kind::rejected, balance);
+          co_return finished(p.ref);
+        }
+        tell(answer_kind::pending);
+        if (w == written::raced) {
+          spdlog::info("payment {}: moved by an operator; the saga stops", p.ref);
+          co_return finished(p.ref);
+        }
+        // The store failed (disk full?): the biller's answer will be the same when asked again.
+        d = {command::query, query_delay(cfg_.saga, p.queries)};
+        break;
+      }
+      case command::mark_unknown:
+      case command::mark_review: {
+        const auto to =
+            d.what == command::mark_unknown ? payment_state::unknown : payment_state::manual_review;
+        const auto before = p.state;
+        const auto wait = d.delay;
+        const auto w = co_await persist(p, to, now_ms() + wait.count());
+        tell(answer_kind::pending);
+        if (w == written::raced) co_return finished(p.ref);  // an operator moved it
+        if (w == written::done) {
+          ++(to == payment_state::unknown ? stats_.unknown : stats_.review);
+          spdlog::warn("payment {} {} -> {} ({}): asking again in {} ms", p.ref,
+                       store::to_string(before), store::to_string(to), last.detail, wait.count());
+        }
+        d = {command::query, wait};
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace ussdpay::payments
