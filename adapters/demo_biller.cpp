@@ -643,8 +643,18 @@ void answer_durably(const std::shared_ptr<demo_biller_state>& state, const std::
 
 }  // namespace
 
+namespace {
+bool silent(const std::shared_ptr<demo_biller_state>& s, biller::handler<void(pay_result)>& done) {
+  if (!s->config.silent_payments) return false;
+  complete(s, s->config.timeout, std::move(done),
+           pay_result{pay_status::unknown, {}, {}, "no answer (silent_payments)"});
+  return true;
+}
+}  // namespace
+
 void demo_biller::async_pay(pay_request req, handler<void(pay_result)> done) {
   auto& s = *state_;
+  if (silent(state_, done)) return;
   bool fresh = false;
   if (draw(s) < s.config.timeout_rate) {
     // The biller does not answer in time; half the time it has processed the payment anyway.
@@ -676,6 +686,7 @@ void demo_biller::restore(const std::vector<demo_posting>& book) {
 
 void demo_biller::async_status(std::string payment_id, handler<void(pay_result)> done) {
   auto& s = *state_;
+  if (silent(state_, done)) return;
   const auto it = s.payments.find(payment_id);
   auto r = it == s.payments.end() ? pay_result{pay_status::unknown,
                                                {},
@@ -687,6 +698,7 @@ void demo_biller::async_status(std::string payment_id, handler<void(pay_result)>
 }
 
 void demo_biller::async_reverse(std::string payment_id, handler<void(pay_result)> done) {
+  if (silent(state_, done)) return;
   bool fresh = false;
   auto r = apply_reverse(*state_, payment_id, fresh);
   answer_durably(state_, payment_id, fresh, state_->config.latency, std::move(done), std::move(r));

@@ -99,6 +99,10 @@ struct demo_biller_config {
   /// unavailable / unknown. Half of such payments (a seeded coin) still take effect, so a later
   /// async_status shows the truth. Status and reverse always answer.
   double timeout_rate = 0;
+  /// A biller that is down for payments: pay, status and reverse never answer (they complete
+  /// after `timeout` as unknown) and nothing is paid; inquiries still answer. For tests of
+  /// payments that stay unknown until an operator resolves them.
+  bool silent_payments = false;
   /// How long an unanswered call takes to complete as unavailable / unknown.
   std::chrono::milliseconds timeout{5000};
   /// Seed of the fault draws and of biller references: the same seed, the same run.

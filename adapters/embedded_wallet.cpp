@@ -69,7 +69,7 @@ embedded_wallet::embedded_wallet(asio::any_io_executor ex, store::group_writer& 
 
 // ---- ledger steps (inside the caller's transaction) -------------------------------------------
 
-wallet_status embedded_wallet::hold(store::db& d, const hold_request& r, std::int64_t now) {
+wallet_status ledger::hold(store::db& d, const hold_request& r, std::int64_t now) {
   if (r.amount <= 0) return wallet_status::error;
   // A released payment can never be held again under the same id.
   if (moved(d, r.payment_id + "/void")) return wallet_status::conflict;
@@ -80,7 +80,7 @@ wallet_status embedded_wallet::hold(store::db& d, const hold_request& r, std::in
   return from(store::transfer(d, r.payment_id + "/hold", *own, *held, r.amount, now));
 }
 
-wallet_status embedded_wallet::commit(store::db& d, const settle_request& r, std::int64_t now) {
+wallet_status ledger::commit(store::db& d, const settle_request& r, std::int64_t now) {
   const auto held_amount = moved(d, r.payment_id + "/hold");
   if (!held_amount || *held_amount != r.amount + r.fee || r.amount <= 0 || r.fee < 0)
     return wallet_status::conflict;
@@ -95,7 +95,7 @@ wallet_status embedded_wallet::commit(store::db& d, const settle_request& r, std
   return st;
 }
 
-wallet_status embedded_wallet::release(store::db& d, const hold_request& r, std::int64_t now) {
+wallet_status ledger::release(store::db& d, const hold_request& r, std::int64_t now) {
   const auto held_amount = moved(d, r.payment_id + "/hold");
   if (!held_amount) return wallet_status::ok;  // nothing was held: nothing to give back
   if (moved(d, r.payment_id + "/settle")) return wallet_status::conflict;
@@ -105,7 +105,7 @@ wallet_status embedded_wallet::release(store::db& d, const hold_request& r, std:
   return from(store::transfer(d, r.payment_id + "/void", *held, *own, *held_amount, now));
 }
 
-wallet_status embedded_wallet::refund(store::db& d, const settle_request& r, std::int64_t now) {
+wallet_status ledger::refund(store::db& d, const settle_request& r, std::int64_t now) {
   if (!moved(d, r.payment_id + "/settle")) return wallet_status::conflict;
   const auto own = store::account_id(d, account_kind::wallet, r.msisdn, r.currency, false);
   const auto settle = store::account_id(d, account_kind::settlement, r.biller, r.currency, false);
@@ -117,8 +117,7 @@ wallet_status embedded_wallet::refund(store::db& d, const settle_request& r, std
   return st;
 }
 
-balance_result embedded_wallet::balance(store::db& d, std::string_view msisdn,
-                                        std::string_view currency) {
+balance_result ledger::balance(store::db& d, std::string_view msisdn, std::string_view currency) {
   const auto own = store::account_id(d, account_kind::wallet, msisdn, currency, false);
   if (!own) return {wallet_status::no_wallet, 0};
   const auto b = store::balance(d, *own);

@@ -29,6 +29,16 @@ class reader_pool;
 
 namespace ussdpay::adapters {
 
+/// The ledger steps as plain functions over a connection, inside the caller's transaction: what
+/// embedded_wallet's ledger_steps do, also used by the operator's CLI.
+namespace ledger {
+wallet_status hold(store::db& d, const hold_request& r, std::int64_t now_ms);
+wallet_status commit(store::db& d, const settle_request& r, std::int64_t now_ms);
+wallet_status release(store::db& d, const hold_request& r, std::int64_t now_ms);
+wallet_status refund(store::db& d, const settle_request& r, std::int64_t now_ms);
+balance_result balance(store::db& d, std::string_view msisdn, std::string_view currency);
+}  // namespace ledger
+
 struct embedded_wallet_config {
   std::string pepper;            ///< the PIN pepper (a server secret)
   std::uint32_t iterations = 0;  ///< PBKDF2 iterations for PINs set here (change PIN)
@@ -53,11 +63,22 @@ class embedded_wallet final : public wallet, public ledger_steps {
   void async_refund(settle_request r, handler<void(wallet_status)> done) override;
   ledger_steps* in_store() override { return this; }
 
-  wallet_status hold(store::db& d, const hold_request& r, std::int64_t now_ms) override;
-  wallet_status commit(store::db& d, const settle_request& r, std::int64_t now_ms) override;
-  wallet_status release(store::db& d, const hold_request& r, std::int64_t now_ms) override;
-  wallet_status refund(store::db& d, const settle_request& r, std::int64_t now_ms) override;
-  balance_result balance(store::db& d, std::string_view msisdn, std::string_view currency) override;
+  wallet_status hold(store::db& d, const hold_request& r, std::int64_t now_ms) override {
+    return ledger::hold(d, r, now_ms);
+  }
+  wallet_status commit(store::db& d, const settle_request& r, std::int64_t now_ms) override {
+    return ledger::commit(d, r, now_ms);
+  }
+  wallet_status release(store::db& d, const hold_request& r, std::int64_t now_ms) override {
+    return ledger::release(d, r, now_ms);
+  }
+  wallet_status refund(store::db& d, const settle_request& r, std::int64_t now_ms) override {
+    return ledger::refund(d, r, now_ms);
+  }
+  balance_result balance(store::db& d, std::string_view msisdn,
+                         std::string_view currency) override {
+    return ledger::balance(d, msisdn, currency);
+  }
 
  private:
   template <class Result, class Fn>

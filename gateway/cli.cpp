@@ -12,19 +12,35 @@
 //       transfers from the funding account, so the ledger stays balanced.
 //   ussdpay subscriber show --msisdn N
 //       language, wallet balance and PIN state (never the PIN or its hash).
+//   ussdpay payments list [--state S] [--msisdn N] [--limit L]
+//   ussdpay payments show REF                   the payment, its ledger entries and messages
+//   ussdpay payments resolve REF (--paid BILLER_REF | --not-paid) [--note TEXT]
+//       an operator's answer for an UNKNOWN or MANUAL_REVIEW payment, after asking the biller:
+//       one transaction settles (or returns) the hold and queues the receipt (docs/payments.md)
+//   ussdpay payments reverse REF [--note TEXT] [--wait SECONDS]
+//       an approved reversal of a paid payment: queued for the running daemon, which asks the
+//       biller to reverse, refunds the wallet and sends the SMS; waits for the outcome
+//   ussdpay payments complaints                  problems subscribers reported from the menu
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <thread>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "adapters/embedded_wallet.hpp"
 #include "adapters/pin.hpp"
 #include "gateway/config.hpp"
+#include "gateway/payments/saga.hpp"
+#include "gateway/sms/receipts.hpp"
 #include "menus/catalog.hpp"
 #include "menus/format.hpp"
 #include "store/ledger.hpp"
+#include "store/payments.hpp"
 #include "store/schema.hpp"
 
 extern char** environ;
@@ -195,6 +211,173 @@ int subscriber_show(const config& cfg, const std::string& number) {
   return 0;
 }
 
+// ---- payments ---------------------------------------------------------------------------------
+
+std::string when(std::int64_t ms) {
+  const std::time_t t = ms / 1000;
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[24];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string row(const store::payment_record& p) {
+  return fmt::format("{}  {}  +{}  {:<10} {:<16} {:>12} fee {:>8}  {:<13} {}{}", p.ref,
+                     when(p.created_at), p.msisdn, p.biller, p.account,
+                     menus::format_money(p.amount, p.currency),
+                     menus::format_money(p.fee, p.currency), store::to_string(p.state),
+                     p.biller_reference, p.reason.empty() ? "" : "  (" + p.reason + ")");
+}
+
+int payments_list(const config& cfg, const std::string& state, const std::string& msisdn,
+                  std::size_t limit) {
+  auto d = open_store(cfg);
+  std::vector<store::payment_record> found;
+  if (!msisdn.empty()) {
+    const auto m = store::normalise_msisdn(msisdn);
+    if (!m) {
+      std::cerr << "ussdpay payments list: " << msisdn << " is not an MSISDN\n";
+      return 1;
+    }
+    found = store::recent_payments(d, *m, limit);
+  } else {
+    const auto s = store::parse_payment_state(state);
+    if (!s) {
+      std::cerr << "ussdpay payments list: --state must be one of CREATED, UNKNOWN, "
+                   "MANUAL_REVIEW, COMMITTED, FAILED, REVERSED, COMPLETED\n";
+      return 1;
+    }
+    found = store::payments_in_state(d, *s, limit);
+  }
+  for (const auto& p : found) std::cout << row(p) << "\n";
+  std::cout << found.size() << " payment(s)\n";
+  return 0;
+}
+
+int payments_show(const config& cfg, const std::string& ref) {
+  auto d = open_store(cfg);
+  const auto p = store::find_payment(d, ref);
+  if (!p) {
+    std::cerr << "ussdpay payments show: no payment " << ref << "\n";
+    return 1;
+  }
+  std::cout << row(*p) << "\n";
+  store::stmt e(d,
+                "SELECT e.transfer_id, e.amount, a.kind, a.owner, b.kind, b.owner, e.created_at "
+                "FROM entries e JOIN accounts a ON a.id = e.debit JOIN accounts b ON b.id = "
+                "e.credit WHERE e.transfer_id LIKE ? ORDER BY e.id");
+  e.bind(1, ref + "/%");
+  while (e.step())
+    std::cout << fmt::format("  ledger {:<22} {:>12}  {} {} -> {} {}  {}\n", e.text(0),
+                             menus::format_money(e.int64(1), p->currency), e.text(2), e.text(3),
+                             e.text(4), e.text(5), when(e.int64(6)));
+  for (const auto& m : store::messages_for(d, ref))
+    std::cout << fmt::format("  sms {:<20} {:<9} tries {} id {}: {}\n", m.kind, m.state, m.attempts,
+                             m.message_id.empty() ? "-" : m.message_id, m.body);
+  return 0;
+}
+
+sms::receipt_context receipts_for(const config& cfg) {
+  std::map<std::string, std::string, std::less<>> names;
+  for (const auto& b : cfg.billers) names[b.info.id] = b.info.name;
+  return {[names](std::string_view id) {
+            auto it = names.find(id);
+            return it == names.end() ? std::string(id) : it->second;
+          },
+          cfg.ussd.support_phone};
+}
+
+int payments_resolve(const config& cfg, const std::string& ref, const std::string& paid_ref,
+                     bool not_paid, const std::string& note) {
+  if (paid_ref.empty() == !not_paid) {
+    std::cerr << "ussdpay payments resolve: give exactly one of --paid BILLER_REF or --not-paid\n";
+    return 2;
+  }
+  auto d = open_store(cfg);
+  d.exec("BEGIN IMMEDIATE");
+  const auto p = store::find_payment(d, ref);
+  std::string why;
+  if (!p)
+    why = "no payment " + ref;
+  else if (p->state != store::payment_state::unknown &&
+           p->state != store::payment_state::manual_review &&
+           p->state != store::payment_state::created)
+    why = ref + " is " + std::string(store::to_string(p->state)) +
+          ": only CREATED, UNKNOWN or MANUAL_REVIEW payments are resolved by hand";
+  std::string body;
+  if (why.empty()) {
+    auto next = *p;
+    next.state = not_paid ? store::payment_state::failed : store::payment_state::committed;
+    next.biller_reference = paid_ref.substr(0, 64);
+    next.reason = ("resolved by an operator: " + note).substr(0, 200);
+    next.next_at = 0;
+    next.updated_at = now_ms();
+    const auto st =
+        not_paid
+            ? adapters::ledger::release(
+                  d, {next.ref, next.msisdn, next.currency, next.amount + next.fee},
+                  next.updated_at)
+            : adapters::ledger::commit(
+                  d, {next.ref, next.msisdn, next.currency, next.biller, next.amount, next.fee},
+                  next.updated_at);
+    const std::string_view kind = not_paid ? "failed" : "confirmed";
+    if (!store::update_payment(d, next, p->state))
+      why = "the payment changed while resolving; look again";
+    else if (st != adapters::wallet_status::ok)
+      why = "the ledger step failed";
+    else {
+      const auto balance = adapters::ledger::balance(d, next.msisdn, next.currency).balance;
+      body = sms::render_receipt(receipts_for(cfg), kind, next, balance);
+      if (store::enqueue_message(d, next.ref, kind, next.msisdn, body, next.updated_at) ==
+          store::enqueue_status::failed)
+        why = "could not queue the receipt";
+    }
+  }
+  if (!why.empty() || d.exec("COMMIT")) {
+    d.exec("ROLLBACK");
+    std::cerr << "ussdpay payments resolve: " << (why.empty() ? "commit failed" : why) << "\n";
+    return 1;
+  }
+  std::cout << ref << " -> " << (not_paid ? "FAILED (hold returned)" : "COMMITTED")
+            << "; SMS queued: " << body << "\n";
+  return 0;
+}
+
+int payments_reverse(const config& cfg, const std::string& ref, const std::string& note,
+                     int wait_s) {
+  auto d = open_store(cfg);
+  std::string why;
+  const auto id = store::add_request(d, ref, "reverse", note, now_ms(), why);
+  if (!id) {
+    std::cerr << "ussdpay payments reverse: " << why << "\n";
+    return 1;
+  }
+  std::cout << "reversal of " << ref << " queued (request " << *id
+            << "); the daemon asks the biller, refunds the wallet and sends the SMS\n";
+  for (int i = 0; i < wait_s * 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto r = store::find_request(d, *id);
+    if (r && r->state != "pending") {
+      std::cout << "request " << *id << " " << r->state << ": " << r->result << "\n";
+      return r->state == "done" ? 0 : 1;
+    }
+  }
+  std::cout << "request " << *id << " still pending after " << wait_s
+            << " s (is ussdpayd running?); it will be carried out when the daemon runs\n";
+  return 3;
+}
+
+int payments_complaints(const config& cfg) {
+  auto d = open_store(cfg);
+  const auto open = store::open_complaints(d, 1000);
+  for (const auto& c : open)
+    std::cout << fmt::format("{}  {}  +{}  payment {}\n", c.ticket, when(c.created_at), c.msisdn,
+                             c.ref);
+  std::cout << open.size() << " open complaint(s)\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -222,6 +405,29 @@ int main(int argc, char** argv) {
   std::string show_msisdn;
   auto* show = sub->add_subcommand("show", "a subscriber's language, balance and PIN state");
   show->add_option("--msisdn", show_msisdn, "E.164")->required();
+
+  auto* pay = app.add_subcommand("payments", "look up and resolve payments (docs/payments.md)");
+  pay->require_subcommand(1);
+  std::string state = "MANUAL_REVIEW", by_msisdn, ref, paid_ref, note;
+  std::size_t limit = 50;
+  bool not_paid = false;
+  int wait_s = 30;
+  auto* list = pay->add_subcommand("list", "payments in a state, or a subscriber's newest");
+  list->add_option("--state", state, "CREATED, UNKNOWN, MANUAL_REVIEW (default), COMMITTED, ...");
+  list->add_option("--msisdn", by_msisdn, "a subscriber's payments, newest first");
+  list->add_option("--limit", limit, "at most this many (50)");
+  auto* pshow = pay->add_subcommand("show", "a payment, its ledger entries and messages");
+  pshow->add_option("ref", ref, "the payment's reference")->required();
+  auto* resolve = pay->add_subcommand("resolve", "settle an unknown payment by hand");
+  resolve->add_option("ref", ref, "the payment's reference")->required();
+  resolve->add_option("--paid", paid_ref, "the biller confirmed it: its reference");
+  resolve->add_flag("--not-paid", not_paid, "the biller confirmed it did not take it");
+  resolve->add_option("--note", note, "why (kept with the payment)");
+  auto* reverse = pay->add_subcommand("reverse", "an approved reversal, carried out by ussdpayd");
+  reverse->add_option("ref", ref, "the payment's reference")->required();
+  reverse->add_option("--note", note, "who approved it and why");
+  reverse->add_option("--wait", wait_s, "seconds to wait for the daemon's answer (30)");
+  auto* complaints = pay->add_subcommand("complaints", "problems subscribers reported");
   CLI11_PARSE(app, argc, argv);
 
   auto loaded = ussdpay::load_config(config_path, environ);
@@ -237,6 +443,11 @@ int main(int argc, char** argv) {
   if (*add) return subscriber_add(cfg, std::move(n));
   if (*import) return subscriber_import(cfg, file);
   if (*show) return subscriber_show(cfg, show_msisdn);
+  if (*list) return payments_list(cfg, state, by_msisdn, limit);
+  if (*pshow) return payments_show(cfg, ref);
+  if (*resolve) return payments_resolve(cfg, ref, paid_ref, not_paid, note);
+  if (*reverse) return payments_reverse(cfg, ref, note, wait_s);
+  if (*complaints) return payments_complaints(cfg);
   if (*check) {
     if (dir.empty()) dir = cfg.ussd.menus;
     const ussdpay::menus::length_limits limits{cfg.ussd_profile.max_gsm_chars,

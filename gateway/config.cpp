@@ -210,6 +210,20 @@ std::vector<key_def> biller_keys(biller_config& b) {
       {"billers", "latency", &d.latency},
       {"billers", "reject_rate", &d.reject_rate},
       {"billers", "timeout_rate", &d.timeout_rate},
+      {"billers", "silent_payments", &d.silent_payments},
+      {"billers", "base_url", &b.http.base_url},
+      {"billers", "ca_file", &b.http.ca_file},
+      {"billers", "verify_host", &b.http.verify_host},
+      {"billers", "api_key", &b.http.api_key},
+      {"billers", "connect_timeout", &b.http.connect_timeout},
+      {"billers", "request_timeout", &b.http.request_timeout},
+      {"billers", "pool_size", &b.http.pool_size},
+      {"billers", "idle_timeout", &b.http.idle_timeout},
+      {"billers", "max_body", &b.http.max_body},
+      {"billers", "retries", &b.http.retries},
+      {"billers", "retry_backoff", &b.http.retry_backoff},
+      {"billers", "breaker_failures", &b.http.breaker_failures},
+      {"billers", "breaker_cooldown", &b.http.breaker_cooldown},
       {"billers", "timeout", &d.timeout},
       {"billers", "seed", &d.seed},
   };
@@ -402,7 +416,8 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
     err("payments.max_saved_accounts", "must be 1..50");
   const auto& lim = pay.limits;
   if (lim.min_amount <= 0) err("limits.min_amount", "must be > 0 (minor units)");
-  if (lim.max_amount < lim.min_amount) err("limits.max_amount", "must be >= min_amount");
+  if (lim.max_amount != 0 && lim.max_amount < lim.min_amount)
+    err("limits.max_amount", "must be >= min_amount (or 0: no limit)");
   if (lim.daily_amount < 0 || lim.daily_count < 0 || lim.velocity_count < 0)
     err("limits.daily_amount", "daily_amount, daily_count and velocity_count must be >= 0");
   if (lim.velocity_count > 0 && lim.velocity_window.count() == 0)
@@ -473,7 +488,9 @@ void load_billers(const toml::node& node, const std::string& path, load_result& 
     if (i.account.min_length == 0 || i.account.min_length > i.account.max_length ||
         i.account.max_length > 20)
       err("account_max", "need 1 <= account_min <= account_max <= 20");
-    if (b.kind != "demo") err("kind", "must be \"demo\"");
+    if (b.kind != "demo" && b.kind != "http") err("kind", "must be \"demo\" or \"http\"");
+    if (b.kind == "http" && !b.http.base_url.starts_with("https://"))
+      err("base_url", "an http biller needs base_url = \"https://host[:port][/prefix]\"");
     if (b.fee_percent > 100) err("fee_percent", "must be 0..100");
     if (b.demo.reject_rate > 1) err("reject_rate", "must be 0..1");
     if (b.demo.timeout_rate > 1) err("timeout_rate", "must be 0..1");
@@ -575,6 +592,9 @@ load_result load_config(const std::string& path, char** env) {
          {&r.cfg.ussd.menus, &r.cfg.demo_bills_file, &r.cfg.smpp_password_file,
           &r.cfg.smpp.endpoint.tls_ca_file, &r.cfg.store.path, &r.cfg.pin.pepper_file})
       if (!p->empty() && std::filesystem::path(*p).is_relative()) *p = (base / *p).string();
+    for (auto& b : r.cfg.billers)
+      if (!b.http.ca_file.empty() && std::filesystem::path(b.http.ca_file).is_relative())
+        b.http.ca_file = (base / b.http.ca_file).string();
   }
   if (!r.cfg.smpp_password_file.empty()) {
     std::ifstream f(r.cfg.smpp_password_file);

@@ -12,6 +12,7 @@
 
 #include "adapters/biller.hpp"
 #include "adapters/demo_biller.hpp"
+#include "adapters/http_biller.hpp"
 #include "gateway/payments/service.hpp"
 #include "gateway/smpp/client.hpp"
 #include "gateway/sms/outbox.hpp"
@@ -28,7 +29,8 @@ struct biller_config {
   /// id, name, category (electricity, water, gas, fuel), currency, consumer-number rule
   /// (account_min, account_max, digits_only, check_digit), amount rule (exactness).
   adapters::biller_info info;
-  /// Adapter: "demo" (adapters/demo_biller.hpp).
+  /// Adapter: "demo" (adapters/demo_biller.hpp) or "http" (adapters/http_biller.hpp, the JSON
+  /// contract in docs/biller-api.md).
   std::string kind = "demo";
   /// Our fee per payment: fee_flat plus fee_percent of the amount, at most fee_cap (0 = no cap).
   adapters::minor_units fee_flat = 0;
@@ -36,6 +38,9 @@ struct biller_config {
   adapters::minor_units fee_cap = 0;
   /// Knobs of the demo adapter (synthesize, latency, reject_rate, timeout_rate, timeout, seed).
   adapters::demo_biller_config demo;
+  /// Settings of the HTTP/JSON adapter (base_url, ca_file, verify_host, api_key, timeouts, pool,
+  /// retries, circuit breaker).
+  adapters::http_biller_config http;
 };
 
 /// [store]: where the durable state lives.

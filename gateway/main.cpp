@@ -15,6 +15,7 @@
 
 #include "adapters/demo_biller.hpp"
 #include "adapters/embedded_wallet.hpp"
+#include "adapters/http_biller.hpp"
 #include "gateway/actions.hpp"
 #include "gateway/config.hpp"
 #include "gateway/payments/service.hpp"
@@ -166,8 +167,20 @@ int main(int argc, char** argv) {
   boost::asio::io_context io(1);
   ussdpay::store::group_writer writer(std::move(*conn));
   std::vector<ussdpay::biller_entry> billers;
+  std::vector<std::unique_ptr<boost::asio::ssl::context>> tls_contexts;
   for (std::size_t i = 0; i < cfg.billers.size(); ++i) {
     const auto& b = cfg.billers[i];
+    if (b.kind == "http") {
+      try {
+        tls_contexts.push_back(ussdpay::adapters::http_biller_tls_context(b.http));
+        billers.push_back({b, std::make_unique<ussdpay::adapters::http_biller>(
+                                  io.get_executor(), *tls_contexts.back(), b.info, b.http)});
+      } catch (const std::exception& e) {
+        std::cerr << "ussdpayd: biller " << b.info.id << ": " << e.what() << "\n";
+        return 2;
+      }
+      continue;
+    }
     auto demo =
         std::make_unique<ussdpay::adapters::demo_biller>(io.get_executor(), b.info, b.demo, book);
     demo->restore(books[i]);
@@ -287,5 +300,12 @@ int main(int argc, char** argv) {
   hup.async_wait(on_hup);
 
   io.run();
+  const auto ws = writer.stats();
+  const auto& ps = payments.stats();
+  spdlog::info(
+      "ussdpayd: store {} jobs in {} commits (largest batch {}, {} failed); payments {} created, "
+      "{} committed, {} failed, {} unknown, {} to review, {} still open; sms {} sent, {} failed",
+      ws.jobs, ws.commits, ws.max_batch, ws.failed, ps.created, ps.committed, ps.failed, ps.unknown,
+      ps.review, ps.in_flight, outbox.stats().sent, outbox.stats().failed);
   return 0;
 }

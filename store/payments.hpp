@@ -114,6 +114,22 @@ struct complaint {
 };
 std::vector<complaint> open_complaints(db& d, std::size_t limit);
 
+// ---- operator requests -------------------------------------------------------------------------
+
+struct operator_request {
+  std::int64_t id = 0;
+  std::string ref, action, state, note, result;
+  std::int64_t created_at = 0;
+};
+/// Queues a request; nullopt (with `why`) when one is already pending for that payment.
+std::optional<std::int64_t> add_request(db& d, std::string_view ref, std::string_view action,
+                                        std::string_view note, std::int64_t now, std::string& why);
+std::vector<operator_request> pending_requests(db& d, std::size_t limit);
+std::optional<operator_request> find_request(db& d, std::int64_t id);
+/// Records the outcome of a pending request (state "done" or "refused").
+bool finish_request(db& d, std::int64_t id, std::string_view state, std::string_view result,
+                    std::int64_t now);
+
 // ---- the demo biller's book -------------------------------------------------------------------
 
 struct demo_book_row {

@@ -79,7 +79,10 @@ CREATE TABLE payments (
   updated_at       INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX payments_open ON payments(state) WHERE state IN ('CREATED', 'UNKNOWN', 'MANUAL_REVIEW');
-CREATE INDEX payments_by_msisdn ON payments(msisdn, created_at);
+-- Covering for the limits (sum and count of a subscriber's recent payments) and the history.
+CREATE INDEX payments_by_msisdn ON payments(msisdn, created_at, state, amount);
+-- The duplicate check: same subscriber, biller, account and amount, newest first.
+CREATE INDEX payments_duplicate ON payments(msisdn, biller, account, amount, created_at);
 CREATE INDEX payments_by_biller ON payments(biller, created_at);
 
 -- Messages to subscribers, written in the transaction that decides what they say, so a final
@@ -123,6 +126,21 @@ CREATE TABLE complaints (
   created_at INTEGER NOT NULL,
   UNIQUE (ref, msisdn)
 ) STRICT;
+
+-- What operators ask the daemon to do to a payment (`ussdpay payments reverse REF`): the daemon
+-- carries it out (biller reverse, wallet refund, SMS) and writes the result here.
+CREATE TABLE operator_requests (
+  id         INTEGER PRIMARY KEY,
+  ref        TEXT NOT NULL,
+  action     TEXT NOT NULL CHECK (action IN ('reverse')),
+  state      TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'refused')),
+  note       TEXT NOT NULL DEFAULT '',
+  result     TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX operator_requests_pending ON operator_requests(ref, action)
+  WHERE state = 'pending';
 
 -- The demo biller's own book of the payments it received, so it answers status queries with
 -- the truth after a restart, like a real biller's database would. Real billers keep their own.

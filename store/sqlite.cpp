@@ -1,8 +1,57 @@
 #include "store/sqlite.hpp"
 
+#include <string>
+#include <unordered_map>
+#include <vector>
+
 #include <sqlite3.h>
 
 namespace ussdpay::store {
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+struct db::statement_cache {
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>, string_hash, std::equal_to<>> idle;
+  std::size_t count = 0;
+  ~statement_cache() {
+    for (auto& [sql, v] : idle)
+      for (auto* s : v) sqlite3_finalize(s);
+  }
+};
+
+db::db(sqlite3* h) : h_(h), cache_(std::make_unique<statement_cache>()) {}
+
+db::db(db&& o) noexcept : h_(o.h_), cache_(std::move(o.cache_)) {
+  o.h_ = nullptr;
+}
+
+sqlite3_stmt* db::take(std::string_view sql) {
+  if (!cache_) return nullptr;
+  auto it = cache_->idle.find(sql);
+  if (it == cache_->idle.end() || it->second.empty()) return nullptr;
+  auto* s = it->second.back();
+  it->second.pop_back();
+  --cache_->count;
+  return s;
+}
+
+void db::give(sqlite3_stmt* s) {
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  if (!cache_ || cache_->count >= max_cached_statements) {
+    sqlite3_finalize(s);
+    return;
+  }
+  const char* sql = sqlite3_sql(s);
+  auto it = cache_->idle.find(std::string_view(sql));
+  if (it == cache_->idle.end())
+    it = cache_->idle.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
+  it->second.push_back(s);
+  ++cache_->count;
+}
 
 std::optional<db> db::open(const std::string& path, open_mode mode, db_error& err) {
   sqlite3* h = nullptr;
@@ -37,14 +86,17 @@ std::optional<db> db::open(const std::string& path, open_mode mode, db_error& er
 
 db& db::operator=(db&& o) noexcept {
   if (this != &o) {
+    cache_.reset();  // its statements first: a connection with statements does not close
     sqlite3_close(h_);
     h_ = o.h_;
+    cache_ = std::move(o.cache_);
     o.h_ = nullptr;
   }
   return *this;
 }
 
 db::~db() {
+  cache_.reset();
   sqlite3_close(h_);
 }
 
@@ -75,6 +127,7 @@ db_error db::error() const {
 }
 
 stmt::stmt(db& d, std::string_view sql) : d_(&d) {
+  if ((s_ = d.take(sql)) != nullptr) return;
   const int rc = sqlite3_prepare_v3(d.handle(), sql.data(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &s_, nullptr);
   if (rc != SQLITE_OK) {
@@ -85,7 +138,7 @@ stmt::stmt(db& d, std::string_view sql) : d_(&d) {
 }
 
 stmt::~stmt() {
-  sqlite3_finalize(s_);
+  if (s_ != nullptr) d_->give(s_);
 }
 
 stmt& stmt::bind(int i, std::int64_t v) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,7 +29,7 @@ class db {
   /// timeout so a reader never fails on a checkpoint.
   static std::optional<db> open(const std::string& path, open_mode mode, db_error& err);
 
-  db(db&& o) noexcept : h_(o.h_) { o.h_ = nullptr; }
+  db(db&& o) noexcept;
   db& operator=(db&& o) noexcept;
   db(const db&) = delete;
   db& operator=(const db&) = delete;
@@ -43,9 +44,18 @@ class db {
   db_error error() const;
   sqlite3* handle() const { return h_; }
 
+  /// Prepared statements are kept per connection and reused by SQL text: preparing costs more
+  /// than running most of our statements. Bounded; the rest are finalized.
+  static constexpr std::size_t max_cached_statements = 256;
+
  private:
-  explicit db(sqlite3* h) : h_(h) {}
+  friend class stmt;
+  struct statement_cache;
+  explicit db(sqlite3* h);
+  sqlite3_stmt* take(std::string_view sql);
+  void give(sqlite3_stmt* s);
   sqlite3* h_ = nullptr;
+  std::unique_ptr<statement_cache> cache_;
 };
 
 /// A prepared statement. Bind with 1-based indexes; step() until it returns false.

@@ -270,6 +270,7 @@ void service::recover(std::function<void(std::size_t)> done) {
         }
         if (!found->empty()) spdlog::info("payments: recovering {} open payment(s)", found->size());
         if (done) done(found->size());
+        co_await scan_requests();
       },
       asio::detached);
 }
@@ -385,6 +386,87 @@ asio::awaitable<service::written> service::finalize(payment_record& p, command w
 void service::finished(const std::string& ref) {
   active_.erase(ref);
   stats_.in_flight = active_.size();
+}
+
+asio::awaitable<void> service::scan_requests() {
+  const auto alive = alive_;
+  while (*alive) {
+    auto found = std::make_shared<std::vector<store::operator_request>>();
+    std::function<void(store::db&)> job = [found](store::db& d) {
+      *found = store::pending_requests(d, 100);
+    };
+    co_await on_reader(readers_, ex_, std::move(job));
+    for (auto& r : *found) {
+      if (!*alive) co_return;
+      co_await reverse(std::move(r));
+    }
+    co_await sleep_for(ex_, cfg_.scan_interval);
+  }
+}
+
+asio::awaitable<void> service::reverse(store::operator_request r) {
+  // The payment as it is now.
+  auto found = std::make_shared<std::optional<payment_record>>();
+  const std::string ref = r.ref;
+  std::function<void(store::db&)> read = [found, ref](store::db& d) {
+    *found = store::find_payment(d, ref);
+  };
+  co_await on_reader(readers_, ex_, std::move(read));
+  const std::int64_t id = r.id;
+  auto refuse = [this, id](std::string why) -> asio::awaitable<void> {
+    spdlog::warn("payments: operator request {} refused: {}", id, why);
+    store::group_writer::job job = [id, why](store::db& d) {
+      return store::finish_request(d, id, "refused", why, now_ms());
+    };
+    co_await on_writer(writer_, ex_, std::move(job));
+  };
+  // Strings for refuse() are named first: see gateway/store_async.hpp on temporaries.
+  std::string why;
+  adapters::pay_result answer;
+  if (!*found) why = "no such payment";
+  payment_record p = found->value_or(payment_record{});
+  if (why.empty() && p.state != payment_state::committed && p.state != payment_state::completed)
+    why = "only a paid payment can be reversed; this one is " +
+          std::string(store::to_string(p.state));
+  adapters::biller* b = why.empty() ? billers_(p.biller) : nullptr;
+  if (why.empty() && b == nullptr) why = "biller " + p.biller + " is not configured";
+  if (why.empty()) {
+    answer =
+        co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(adapters::pay_result)>(
+            [b, id_of = &ref](auto handler) { b->async_reverse(*id_of, std::move(handler)); },
+            asio::use_awaitable);
+    if (answer.status == adapters::pay_status::rejected)
+      why = bounded("the biller refused: " + answer.code + " " + answer.detail, 200);
+    else if (answer.status == adapters::pay_status::unknown)
+      co_return;  // asked again at the next scan
+  }
+  if (!why.empty()) co_return co_await refuse(std::move(why));
+  // Accepted: refund, state, SMS and the request's result in one transaction.
+  auto next = p;
+  next.state = payment_state::reversed;
+  next.reason = bounded("reversed by an operator: " + r.note, 200);
+  next.updated_at = now_ms();
+  const auto from = p.state;
+  auto* ledger = &ledger_;
+  auto render = render_;
+  store::group_writer::job job = [next, from, ledger, render, id](store::db& d) {
+    if (!store::update_payment(d, next, from)) return false;
+    const auto st = ledger->refund(
+        d, {next.ref, next.msisdn, next.currency, next.biller, next.amount, next.fee},
+        next.updated_at);
+    if (st != adapters::wallet_status::ok) return false;
+    const auto balance = ledger->balance(d, next.msisdn, next.currency).balance;
+    return store::enqueue_message(d, next.ref, "reversed", next.msisdn,
+                                  render("reversed", next, balance),
+                                  next.updated_at) != store::enqueue_status::failed &&
+           store::finish_request(d, id, "done", "reversed and refunded", next.updated_at);
+  };
+  if (co_await on_writer(writer_, ex_, std::move(job))) {
+    ++stats_.reversed;
+    spdlog::warn("payment {} {} -> REVERSED by operator request {}", p.ref, store::to_string(from),
+                 id);
+    if (poke_) poke_();
+  }
 }
 
 asio::awaitable<void> service::drive(payment_record p, decision d, std::shared_ptr<flight> f) {

@@ -79,7 +79,7 @@ struct pay_answer {
 
 struct service_stats {
   std::uint64_t created = 0, committed = 0, failed = 0, unknown = 0, review = 0, posts = 0,
-                queries = 0, recovered = 0, lost_races = 0;
+                queries = 0, recovered = 0, lost_races = 0, reversed = 0;
   std::size_t in_flight = 0;
 };
 
@@ -98,7 +98,8 @@ class service {
   void quote(pay_request r, std::function<void(pay_answer)> done);
   /// Pays: PIN, limits, hold, then the saga. `done` is called once, on the executor.
   void pay(pay_request r, std::function<void(pay_answer)> done);
-  /// Drives every open payment found in the store (call once at start-up).
+  /// Drives every open payment found in the store, then starts carrying out operators'
+  /// requests (reversals) every scan_interval. Call once at start-up.
   void recover(std::function<void(std::size_t)> done = nullptr);
   /// Called after a transaction queued an SMS (wires the outbox sender).
   void on_message_queued(std::function<void()> poke) { poke_ = std::move(poke); }
@@ -122,6 +123,8 @@ class service {
   boost::asio::awaitable<written> persist(store::payment_record& p, store::payment_state to,
                                           std::int64_t next_at);
   void finished(const std::string& ref);
+  boost::asio::awaitable<void> scan_requests();
+  boost::asio::awaitable<void> reverse(store::operator_request r);
   void start(store::payment_record p, decision first, std::shared_ptr<flight> f);
 
   boost::asio::any_io_executor ex_;

@@ -177,6 +177,7 @@ void load_driver::on_screen(std::string_view msisdn, bool ends_dialog, bool prot
   const auto idx = static_cast<std::uint32_t>(i);
   subscriber& s = subs_[idx];
   latencies_.record(micros(now - s.at));
+  if (s.step + 1 == steps_.size()) last_hop_.record(micros(now - s.at));
   ++totals_.hops;
   if (protocol_error) {
     ++totals_.protocol_errors;

@@ -123,6 +123,8 @@ class load_driver {
 
   const load_totals& totals() const { return totals_; }
   const latency_histogram& latencies() const { return latencies_; }
+  /// The last step's hops only (for a payment dialog: PIN to the final screen).
+  const latency_histogram& last_hop_latencies() const { return last_hop_; }
   const load_options& options() const { return opt_; }
 
  private:
@@ -148,6 +150,7 @@ class load_driver {
   bool stopping_ = false;
   load_totals totals_;
   latency_histogram latencies_;
+  latency_histogram last_hop_;
   std::string text_;                           // scratch for expanded inputs
   std::uint64_t rng_ = 0x9E3779B97F4A7C15ull;  // reading-time jitter (splitmix64)
 };

@@ -328,13 +328,15 @@ awaitable<int> load(sim::smsc& s, sim::load_driver& d) {
       "load profile={} sessions={} steps={} dials={} completed={} ended_early={} aborts={} "
       "hops={} seconds={:.2f} hops_per_s={:.0f} p50_us={} p90_us={} p99_us={} max_us={} "
       "timeouts={} protocol_errors={} failures={} stray={} cpu_s={:.2f} cpu_us_per_hop={:.2f} "
-      "p50_ms={:.3f} p90_ms={:.3f} p99_ms={:.3f} max_ms={:.3f}\n",
+      "p50_ms={:.3f} p90_ms={:.3f} p99_ms={:.3f} max_ms={:.3f} last_hop_p50_us={} "
+      "last_hop_p99_us={} completed_per_s={:.0f}\n",
       s.dialogs().profile().name, d.options().sessions, d.options().steps.size(), r.dials,
       r.completed, r.ended_early, r.aborts, r.hops, secs,
       secs > 0 ? static_cast<double>(r.hops) / secs : 0.0, p50, p90, p99, h.max(), r.timeouts,
       r.protocol_errors, r.failures, r.stray, cpu,
       r.hops > 0 ? cpu * 1e6 / static_cast<double>(r.hops) : 0.0, ms(p50), ms(p90), ms(p99),
-      ms(h.max()));
+      ms(h.max()), d.last_hop_latencies().percentile(50), d.last_hop_latencies().percentile(99),
+      secs > 0 ? static_cast<double>(r.completed) / secs : 0.0);
   std::fflush(stdout);
   co_return r.timeouts == 0 && r.failures == 0 && r.protocol_errors == 0 && r.hops > 0 ? 0 : 1;
 }

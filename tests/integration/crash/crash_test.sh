@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# The crash test: a stream of paying dialogs against the real daemon (demo biller with latency,
+# rejections and unanswered payments), the daemon killed with SIGKILL at random moments and
+# restarted, again and again; then one last run until every payment is final, and the proofs:
+#
+#   1. every payment reached a final state (COMMITTED or FAILED; none CREATED/UNKNOWN/REVIEW);
+#   2. no payment was posted to the biller twice, and the biller's book and ours agree on each
+#      one: COMMITTED <=> the biller accepted it, FAILED <=> it did not;
+#   3. the ledger balances: all accounts sum to 0 (funding holds the negative), no money is left
+#      on hold, wallets + settlement + fees equal what was funded, the biller's settlement equals
+#      what the biller says it received, our fees equal the fees of committed payments;
+#   4. every final payment has exactly one receipt queued (confirmed or failed, never both);
+#   5. each payment's ledger entries match its state (hold; settle [+ fee] or void).
+#
+#   crash_test.sh SIM DAEMON CLI KILLS MAX_SECONDS
+#
+# Every wait is bounded; only the processes started here are ended, by PID.
+set -u
+if [ $# -ne 5 ]; then
+  echo "usage: $0 SIM DAEMON CLI KILLS MAX_SECONDS" >&2
+  exit 2
+fi
+sim=$1 daemon=$2 cli=$3 kills=$4 max_seconds=$5
+here=$(cd "$(dirname "$0")" && pwd)
+config="$here/crash.toml"
+command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the CLI) is not installed"; exit 77; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ussdpay-crash.XXXXXXXX")
+sim_pid="" daemon_pid=""
+cleanup() {
+  for pid in $daemon_pid $sim_pid; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+    fi
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "--- last daemon log ---"
+  tail -n 40 "$work/daemon.log" 2>/dev/null
+  exit 1
+}
+
+export USSDPAY_STORE_PATH="$work/ussdpay.db"
+db=$USSDPAY_STORE_PATH
+q() { sqlite3 -batch -noheader "$db" "$1"; }
+
+# Subscribers: 40 wallets of Rs1,000,000 each.
+subscribers=40 first=923100000000 balance=1000000
+{
+  echo "msisdn,pin,balance,language"
+  for ((i = 0; i < subscribers; i++)); do echo "$((first + i)),4826,$balance,en"; done
+} >"$work/subscribers.csv"
+USSDPAY_PIN_ITERATIONS=1000 "$cli" --config "$config" subscriber import "$work/subscribers.csv" \
+  >"$work/import.log" 2>&1 || { cat "$work/import.log"; fail "could not import subscribers"; }
+funded=$(q "SELECT -sum(balance) FROM accounts WHERE kind = 'funding'")
+
+# The SMSC and phones: paying dialogs for the whole run (a dialog cut by a kill times out and
+# the phone dials again).
+"$sim" --mode load --port 0 --sessions "$subscribers" --msisdn "$first" \
+  --inputs '*123*1*1*1#,{account},1,4826' --think-ms 5 --hop-timeout 2 \
+  --duration $((max_seconds + 30)) >"$work/sim.out" 2>&1 &
+sim_pid=$!
+port=""
+for ((i = 0; i < 100; i++)); do
+  port=$(sed -n 's/^ussdpay-sim listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$work/sim.out" 2>/dev/null)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || fail "ussdpay-sim did not report its port"
+export USSDPAY_SMPP_PORT=$port
+
+start_daemon() {
+  "$daemon" --config "$config" >>"$work/daemon.log" 2>&1 &
+  daemon_pid=$!
+}
+
+# The kill loop: each life lasts a random 30..700 ms (some die while starting, some mid-payment).
+deadline=$((SECONDS + max_seconds))
+done_kills=0
+while [ "$done_kills" -lt "$kills" ] && [ "$SECONDS" -lt "$deadline" ]; do
+  start_daemon
+  sleep "0.$(printf '%03d' $((30 + RANDOM % 670)))"
+  if ! kill -0 "$daemon_pid" 2>/dev/null; then
+    wait "$daemon_pid"
+    fail "the daemon exited by itself (status $?) after $done_kills kills"
+  fi
+  kill -KILL "$daemon_pid"
+  wait "$daemon_pid" 2>/dev/null
+  daemon_pid=""
+  done_kills=$((done_kills + 1))
+done
+echo "killed the daemon $done_kills times in $SECONDS s"
+[ "$done_kills" -ge "$kills" ] || fail "only $done_kills of $kills kills within $max_seconds s"
+
+# The phones stop; the daemon runs once more until every payment is final (bounded: 60 s).
+kill -KILL "$sim_pid" 2>/dev/null
+wait "$sim_pid" 2>/dev/null
+sim_pid=""
+start_daemon
+open=""
+for ((i = 0; i < 600; i++)); do
+  sleep 0.1
+  open=$(q "SELECT count(*) FROM payments WHERE state IN ('CREATED','UNKNOWN','MANUAL_REVIEW')")
+  [ "$open" = "0" ] && break
+done
+kill -TERM "$daemon_pid"
+for ((i = 0; i < 50; i++)); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$daemon_pid" 2>/dev/null
+wait "$daemon_pid" 2>/dev/null
+daemon_pid=""
+
+total=$(q "SELECT count(*) FROM payments")
+committed=$(q "SELECT count(*) FROM payments WHERE state = 'COMMITTED'")
+failed=$(q "SELECT count(*) FROM payments WHERE state = 'FAILED'")
+echo "payments: $total ($committed committed, $failed failed, $open still open)"
+[ "$total" -ge 50 ] || fail "too few payments ($total) to prove anything"
+
+# 1. Final states only.
+[ "$open" = "0" ] || fail "$open payment(s) never reached a final state"
+[ $((committed + failed)) -eq "$total" ] || fail "payments in other states"
+
+# 2. The biller's book and ours agree, payment by payment; nothing posted twice.
+check() {  # check "what" "SQL returning 0 when it holds"
+  local n
+  n=$(q "$2")
+  [ "$n" = "0" ] || fail "$1 ($n)"
+}
+check "a COMMITTED payment the biller did not accept" \
+  "SELECT count(*) FROM payments p WHERE state = 'COMMITTED' AND NOT EXISTS (SELECT 1 FROM
+   demo_biller_book b WHERE b.payment_id = p.ref AND b.accepted = 1 AND b.amount = p.amount)"
+check "a FAILED payment the biller accepted" \
+  "SELECT count(*) FROM payments p JOIN demo_biller_book b ON b.payment_id = p.ref
+   WHERE p.state = 'FAILED' AND b.accepted = 1"
+check "the biller accepted a payment we do not know" \
+  "SELECT count(*) FROM demo_biller_book b WHERE accepted = 1 AND NOT EXISTS
+   (SELECT 1 FROM payments p WHERE p.ref = b.payment_id)"
+check "a bill posted twice" \
+  "SELECT count(*) FROM (SELECT account FROM demo_biller_book WHERE accepted = 1 AND reversed = 0
+   GROUP BY biller, account HAVING count(*) > 1)"
+
+# 3. The ledger.
+check "the ledger does not sum to zero" "SELECT sum(balance) FROM accounts"
+check "money left on hold" "SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'hold'"
+check "wallets + settlement + fees differ from what was funded" \
+  "SELECT coalesce(sum(balance), 0) - $funded FROM accounts WHERE kind <> 'funding'"
+check "settlement differs from what the biller received" \
+  "SELECT (SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'settlement') -
+          (SELECT coalesce(sum(amount), 0) FROM demo_biller_book WHERE accepted = 1 AND reversed = 0)"
+check "fees differ from the fees of committed payments" \
+  "SELECT (SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'fees') -
+          (SELECT coalesce(sum(fee), 0) FROM payments WHERE state = 'COMMITTED')"
+
+# 4. Exactly one receipt per final payment, of the right kind.
+check "a final payment without exactly one receipt" \
+  "SELECT count(*) FROM payments p WHERE (SELECT count(*) FROM outbox o WHERE o.ref = p.ref AND
+   o.kind = CASE p.state WHEN 'COMMITTED' THEN 'confirmed' ELSE 'failed' END) <> 1
+   OR (SELECT count(*) FROM outbox o WHERE o.ref = p.ref) <> 1"
+
+# 5. Ledger entries per payment.
+check "a payment whose entries do not match its state" \
+  "SELECT count(*) FROM payments p WHERE
+     (SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/hold') <> 1 OR
+     (p.state = 'COMMITTED' AND ((SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/settle') <> 1
+       OR EXISTS (SELECT 1 FROM entries WHERE transfer_id = p.ref || '/void'))) OR
+     (p.state = 'FAILED' AND ((SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/void') <> 1
+       OR EXISTS (SELECT 1 FROM entries WHERE transfer_id = p.ref || '/settle')))"
+
+unknown=$(grep -c 'CREATED -> UNKNOWN\|-> UNKNOWN' "$work/daemon.log" || true)
+recovered=$(grep -c 'recovering' "$work/daemon.log" || true)
+echo "PASS: $done_kills kills, $total payments ($committed committed, $failed failed), $unknown unknown outcomes resolved, $recovered recoveries; ledger balanced, one receipt each"
