@@ -159,6 +159,18 @@ std::string_view status_name(store::payment_state s) {
   return "pending";
 }
 
+// A biller as a list item: what the menus copy into biller.* when it is chosen.
+menus::list_item biller_item(const adapters::biller_info& i) {
+  menus::list_item item;
+  item.set(field("item.id"), i.id);
+  item.set(field("item.name"), i.name);
+  item.set(field("item.account_min"), std::to_string(i.account.min_length));
+  item.set(field("item.account_max"), std::to_string(i.account.max_length));
+  item.set(field("item.account_check"), std::string(check_name(i.account.check)));
+  item.set(field("item.exactness"), std::string(exactness_name(i.amount_rule)));
+  return item;
+}
+
 std::string iso_date(std::int64_t unix_ms) {
   const std::time_t t = unix_ms / 1000;
   std::tm tm{};
@@ -203,16 +215,9 @@ void menu_actions::items_of_saved(ussd::action_result& r,
   for (const auto& a : saved) {
     const biller_entry* b = find(a.biller);
     if (b == nullptr) continue;  // a biller no longer configured
-    const auto& i = b->cfg.info;
-    menus::list_item item;
-    item.set(field("item.id"), i.id);
-    item.set(field("item.name"), i.name);
+    menus::list_item item = biller_item(b->cfg.info);
     item.set(field("item.label"), a.label);
     item.set(field("item.account"), a.account);
-    item.set(field("item.account_min"), std::to_string(i.account.min_length));
-    item.set(field("item.account_max"), std::to_string(i.account.max_length));
-    item.set(field("item.account_check"), std::string(check_name(i.account.check)));
-    item.set(field("item.exactness"), std::string(exactness_name(i.amount_rule)));
     r.items.push_back(std::move(item));
   }
   r.result = r.items.empty() ? outcome::empty : outcome::ok;
@@ -228,15 +233,7 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
     const std::string* category = s.get(var("category"));
     for (const auto& b : billers_) {
       if (category == nullptr || b.cfg.info.category != *category) continue;
-      menus::list_item item;
-      const auto& i = b.cfg.info;
-      item.set(field("item.id"), i.id);
-      item.set(field("item.name"), i.name);
-      item.set(field("item.account_min"), std::to_string(i.account.min_length));
-      item.set(field("item.account_max"), std::to_string(i.account.max_length));
-      item.set(field("item.account_check"), std::string(check_name(i.account.check)));
-      item.set(field("item.exactness"), std::string(exactness_name(i.amount_rule)));
-      r.items.push_back(std::move(item));
+      r.items.push_back(biller_item(b.cfg.info));
     }
     r.result = r.items.empty() ? outcome::empty : outcome::ok;
     return finish(done, std::move(r));

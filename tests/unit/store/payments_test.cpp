@@ -1,22 +1,21 @@
-// The payments repository and the embedded wallet's ledger steps over a real SQLite file: the
+// The payments repository and the embedded wallet's ledger steps (adapters::ledger, what
+// embedded_wallet runs inside the saga's transactions) over a real SQLite file: the
 // money moves of a payment, their idempotency, the state guard, the outbox's uniqueness, limits'
 // inputs, saved accounts and complaints.
 #include <filesystem>
 
 #include <unistd.h>
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
 #include "adapters/embedded_wallet.hpp"
 #include "store/ledger.hpp"
 #include "store/payments.hpp"
-#include "store/readers.hpp"
 #include "store/schema.hpp"
-#include "store/writer.hpp"
 
 using namespace ussdpay;
 using namespace ussdpay::store;
 using adapters::wallet_status;
+namespace ledger = adapters::ledger;
 
 namespace {
 
@@ -31,7 +30,6 @@ struct fixture {
     REQUIRE(d);
     REQUIRE_FALSE(migrate(*d));
     conn.emplace(std::move(*d));
-    readers_conn_path = dir + "/p.db";
   }
   ~fixture() { std::filesystem::remove_all(dir); }
 
@@ -47,7 +45,7 @@ struct fixture {
   }
 
   static inline int counter = 0;
-  std::string dir, readers_conn_path;
+  std::string dir;
   std::optional<db> conn;
 };
 
@@ -69,37 +67,28 @@ TEST_CASE("a payment's money: hold, then commit to the biller and fees; the sum 
           "[store][wallet]") {
   fixture t;
   t.fund("923001234567", 1'000'000);
-  boost::asio::io_context io;
-  // The ledger steps run on the caller's connection; the writer and readers are not used here.
-  db_error err;
-  auto spare = db::open(t.dir + "/spare.db", open_mode::writer, err);
-  REQUIRE(spare);
-  group_writer unused_writer(std::move(*spare));
-  std::optional<db_error> rerr;
-  reader_pool unused_readers(t.readers_conn_path, 1, 10, rerr);
-  adapters::embedded_wallet w(io.get_executor(), unused_writer, unused_readers, {});
   auto& d = *t.conn;
 
   const adapters::hold_request hold{"AAAAAAAAAA", "923001234567", "PKR", 453'000};
-  CHECK(w.hold(d, hold, 2) == wallet_status::ok);
-  CHECK(w.hold(d, hold, 3) == wallet_status::ok);  // again: nothing moves twice
+  CHECK(ledger::hold(d, hold, 2) == wallet_status::ok);
+  CHECK(ledger::hold(d, hold, 3) == wallet_status::ok);  // again: nothing moves twice
   CHECK(t.balance_of(account_kind::wallet, "923001234567") == 547'000);
   CHECK(t.balance_of(account_kind::hold, "923001234567") == 453'000);
 
   const adapters::settle_request settle{"AAAAAAAAAA", "923001234567", "PKR",
                                         "lesco",      452'000,        1'000};
-  CHECK(w.commit(d, settle, 4) == wallet_status::ok);
-  CHECK(w.commit(d, settle, 5) == wallet_status::ok);
+  CHECK(ledger::commit(d, settle, 4) == wallet_status::ok);
+  CHECK(ledger::commit(d, settle, 5) == wallet_status::ok);
   CHECK(t.balance_of(account_kind::hold, "923001234567") == 0);
   CHECK(t.balance_of(account_kind::settlement, "lesco") == 452'000);
   CHECK(t.balance_of(account_kind::fees, "") == 1'000);
   CHECK(ledger_sum(d) == 0);
   // A committed payment cannot be released afterwards.
-  CHECK(w.release(d, hold, 6) == wallet_status::conflict);
+  CHECK(ledger::release(d, hold, 6) == wallet_status::conflict);
 
   SECTION("an approved reversal gives back amount and fee") {
-    CHECK(w.refund(d, settle, 7) == wallet_status::ok);
-    CHECK(w.refund(d, settle, 8) == wallet_status::ok);
+    CHECK(ledger::refund(d, settle, 7) == wallet_status::ok);
+    CHECK(ledger::refund(d, settle, 8) == wallet_status::ok);
     CHECK(t.balance_of(account_kind::wallet, "923001234567") == 1'000'000);
     CHECK(ledger_sum(d) == 0);
   }
@@ -109,27 +98,19 @@ TEST_CASE("a rejected payment's hold goes back, and the id can never hold again"
           "[store][wallet]") {
   fixture t;
   t.fund("923001234567", 5'000);
-  boost::asio::io_context io;
-  db_error err;
-  auto spare = db::open(t.dir + "/spare.db", open_mode::writer, err);
-  REQUIRE(spare);
-  group_writer unused_writer(std::move(*spare));
-  std::optional<db_error> rerr;
-  reader_pool unused_readers(t.readers_conn_path, 1, 10, rerr);
-  adapters::embedded_wallet w(io.get_executor(), unused_writer, unused_readers, {});
   auto& d = *t.conn;
   const adapters::hold_request big{"BBBBBBBBBB", "923001234567", "PKR", 5'001};
-  CHECK(w.hold(d, big, 1) == wallet_status::insufficient);
+  CHECK(ledger::hold(d, big, 1) == wallet_status::insufficient);
   CHECK(t.balance_of(account_kind::wallet, "923001234567") == 5'000);
-  CHECK(w.release(d, big, 2) == wallet_status::ok);  // nothing held: nothing to give back
+  CHECK(ledger::release(d, big, 2) == wallet_status::ok);  // nothing held: nothing to give back
   const adapters::hold_request ok{"CCCCCCCCCC", "923001234567", "PKR", 5'000};
-  CHECK(w.hold(d, ok, 3) == wallet_status::ok);
-  CHECK(w.balance(d, "923001234567", "PKR").balance == 0);
-  CHECK(w.release(d, ok, 4) == wallet_status::ok);
-  CHECK(w.release(d, ok, 5) == wallet_status::ok);
-  CHECK(w.balance(d, "923001234567", "PKR").balance == 5'000);
-  CHECK(w.hold(d, ok, 6) == wallet_status::conflict);
-  CHECK(w.hold(d, {"DDDDDDDDDD", "923009999999", "PKR", 1}, 7) == wallet_status::no_wallet);
+  CHECK(ledger::hold(d, ok, 3) == wallet_status::ok);
+  CHECK(ledger::balance(d, "923001234567", "PKR").balance == 0);
+  CHECK(ledger::release(d, ok, 4) == wallet_status::ok);
+  CHECK(ledger::release(d, ok, 5) == wallet_status::ok);
+  CHECK(ledger::balance(d, "923001234567", "PKR").balance == 5'000);
+  CHECK(ledger::hold(d, ok, 6) == wallet_status::conflict);
+  CHECK(ledger::hold(d, {"DDDDDDDDDD", "923009999999", "PKR", 1}, 7) == wallet_status::no_wallet);
   CHECK(ledger_sum(d) == 0);
 }
 
