@@ -1,6 +1,7 @@
 #include "adapters/biller.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "menus/check_digit.hpp"
 
@@ -13,7 +14,33 @@ bool is_digit(char c) {
 bool is_alpha(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
+int digits_value(std::string_view s) {
+  int v = 0;
+  for (char c : s) v = v * 10 + (c - '0');
+  return v;
+}
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
+}
 }  // namespace
+
+bool valid_period(std::string_view s) {
+  if (s.size() != 7 || s[4] != '-' || !all_digits(s.substr(0, 4)) || !all_digits(s.substr(5)))
+    return false;
+  const int month = digits_value(s.substr(5));
+  return month >= 1 && month <= 12;
+}
+
+bool valid_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-' || !all_digits(s.substr(0, 4)) ||
+      !all_digits(s.substr(5, 2)) || !all_digits(s.substr(8, 2)))
+    return false;
+  const std::chrono::year_month_day d{
+      std::chrono::year{digits_value(s.substr(0, 4))},
+      std::chrono::month{static_cast<unsigned>(digits_value(s.substr(5, 2)))},
+      std::chrono::day{static_cast<unsigned>(digits_value(s.substr(8, 2)))}};
+  return d.ok();
+}
 
 // An empty number is never valid, whatever min_length says. Without digits_only a number may
 // also hold ASCII letters and '-' (some billers issue "LHR-123456"); a check digit needs digits.

@@ -111,6 +111,11 @@ class biller {
   virtual void async_reverse(std::string payment_id, handler<void(pay_result)> done) = 0;
 };
 
+/// "YYYY-MM" with a real month (a billing period).
+bool valid_period(std::string_view text);
+/// "YYYY-MM-DD" naming a real calendar day.
+bool valid_date(std::string_view text);
+
 /// Whether `account` satisfies `rule`, including the check digit.
 bool valid_account(const account_rule& rule, std::string_view account);
 

@@ -46,26 +46,6 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
 }
 
-// "YYYY-MM" with a real month.
-bool valid_month(std::string_view s) {
-  if (s.size() != 7 || s[4] != '-' || !all_digits(s.substr(0, 4)) || !all_digits(s.substr(5)))
-    return false;
-  const int month = digits_value(s.substr(5));
-  return month >= 1 && month <= 12;
-}
-
-// "YYYY-MM-DD" naming a real calendar day.
-bool valid_date(std::string_view s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-' || !all_digits(s.substr(0, 4)) ||
-      !all_digits(s.substr(5, 2)) || !all_digits(s.substr(8, 2)))
-    return false;
-  const std::chrono::year_month_day d{
-      std::chrono::year{digits_value(s.substr(0, 4))},
-      std::chrono::month{static_cast<unsigned>(digits_value(s.substr(5, 2)))},
-      std::chrono::day{static_cast<unsigned>(digits_value(s.substr(8, 2)))}};
-  return d.ok();
-}
-
 // Printable ASCII without spaces: codes and references end up in logs, receipts and SMS.
 bool valid_token(std::string_view s, std::size_t max) {
   return !s.empty() && s.size() <= max &&
@@ -388,7 +368,7 @@ mapped<inquiry_result> map_inquiry(const wire_response& r, std::string_view acco
     if (!required_string(o, "customerName", due.customer_name,
                          [](std::string_view s) { return valid_text(s, max_name, false); }))
       return malformed("customerName missing, empty or over 80 bytes");
-    if (!required_string(o, "billingMonth", due.period, valid_month))
+    if (!required_string(o, "billingMonth", due.period, valid_period))
       return malformed("billingMonth must be YYYY-MM");
     if (!required_string(o, "dueDate", due.due_date, valid_date))
       return malformed("dueDate must be a real YYYY-MM-DD");
