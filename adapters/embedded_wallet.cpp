@@ -259,4 +259,57 @@ void embedded_wallet::async_change_pin(std::string msisdn, std::string old_pin, 
   });
 }
 
+void embedded_wallet::async_set_pin(std::string msisdn, std::string pin, std::string language,
+                                    bool create, handler<void(auth_result)> done) {
+  auto h = shared(std::move(done));
+  auto secret = std::make_shared<std::string>(std::move(pin));
+  wipe(pin);
+  // The slow hash on a reader thread, then one writer job.
+  const bool queued = readers_.submit([this, h, msisdn, language, create, secret](store::db&) {
+    pin_hash hashed;
+    try {
+      hashed = hash_pin(*secret, cfg_.pepper, cfg_.iterations);
+    } catch (const std::exception&) {
+      wipe(*secret);
+      return post_result(ex_, h, auth_result{auth_status::error});
+    }
+    wipe(*secret);
+    auto out = std::make_shared<auth_result>(auth_result{auth_status::error});
+    const std::string currency = cfg_.currency;
+    auto job = [msisdn, language, create, hashed, out, currency](store::db& w) {
+      const auto found = store::find_subscriber(w, msisdn);
+      if (!create) {
+        if (!found || found->pin_hash.empty()) {
+          *out = {auth_status::no_subscriber};
+          return true;
+        }
+        if (!store::set_pin(w, msisdn, hashed.hash, hashed.salt, hashed.kdf)) return false;
+        *out = {auth_status::ok};
+        return true;
+      }
+      if (found) {
+        *out = {auth_status::exists};
+        return true;
+      }
+      const store::subscriber_record r{msisdn,     language, hashed.hash, hashed.salt,
+                                       hashed.kdf, 0,        0,           now_ms()};
+      if (store::upsert_subscriber(w, r) ||
+          !store::account_id(w, account_kind::wallet, msisdn, currency, true) ||
+          !store::account_id(w, account_kind::hold, msisdn, currency, true))
+        return false;
+      *out = {auth_status::ok};
+      return true;
+    };
+    auto answer = [this, h, out](bool committed, std::optional<store::db_error>) {
+      post_result(ex_, h, committed ? *out : auth_result{auth_status::error});
+    };
+    if (!writer_.submit(std::move(job), std::move(answer)))
+      post_result(ex_, h, auth_result{auth_status::error});
+  });
+  if (!queued) {
+    wipe(*secret);
+    post_result(ex_, h, auth_result{auth_status::error});
+  }
+}
+
 }  // namespace ussdpay::adapters

@@ -44,6 +44,7 @@ struct embedded_wallet_config {
   std::uint32_t iterations = 0;  ///< PBKDF2 iterations for PINs set here (change PIN)
   std::uint32_t max_wrong = 3;   ///< wrong PINs in a row before the PIN locks
   std::chrono::milliseconds lockout{30 * 60'000};
+  std::string currency = "PKR";  ///< of the wallets opened by self-registration
 };
 
 class embedded_wallet final : public wallet, public ledger_steps {
@@ -55,6 +56,8 @@ class embedded_wallet final : public wallet, public ledger_steps {
                        handler<void(auth_result)> done) override;
   void async_change_pin(std::string msisdn, std::string old_pin, std::string new_pin,
                         handler<void(auth_result)> done) override;
+  void async_set_pin(std::string msisdn, std::string pin, std::string language, bool create,
+                     handler<void(auth_result)> done) override;
   void async_balance(std::string msisdn, std::string currency,
                      handler<void(balance_result)> done) override;
   void async_hold(hold_request r, handler<void(wallet_status)> done) override;

@@ -89,6 +89,38 @@ bool weak_pin(std::string_view pin) {
   return false;
 }
 
+std::string new_code(unsigned digits) {
+  if (digits < 4 || digits > 9) throw std::invalid_argument("a code has 4..9 digits");
+  std::uint32_t range = 1;
+  for (unsigned i = 0; i < digits; ++i) range *= 10;
+  // Rejection sampling: values at or above the largest multiple of range would bias the code.
+  const std::uint32_t limit = UINT32_MAX - UINT32_MAX % range;
+  std::uint32_t v = 0;
+  do {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1)
+      throw std::runtime_error("RAND_bytes failed");
+  } while (v >= limit);
+  v %= range;
+  std::string out(digits, '0');
+  for (unsigned i = digits; i-- > 0; v /= 10) out[i] = static_cast<char>('0' + v % 10);
+  return out;
+}
+
+std::string code_digest(std::string_view code, std::string_view pepper, std::string_view msisdn,
+                        std::string_view purpose) {
+  std::string message;
+  message.reserve(purpose.size() + msisdn.size() + code.size() + 2);
+  message.append(purpose).append(":").append(msisdn).append(":").append(code);
+  std::string out(32, '\0');
+  unsigned int len = 0;
+  const bool ok = HMAC(EVP_sha256(), pepper.data(), static_cast<int>(pepper.size()),
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       reinterpret_cast<unsigned char*>(out.data()), &len) != nullptr;
+  wipe(message);
+  if (!ok || len != 32) throw std::runtime_error("HMAC-SHA256 failed");
+  return out;
+}
+
 void wipe(std::string& s) {
   OPENSSL_cleanse(s.data(), s.size());
   s.clear();

@@ -30,6 +30,15 @@ bool pin_format_ok(std::string_view pin);
 /// digits repeated (1212, 1122), and the most common choices (e.g. 2000, 1004, 6969).
 bool weak_pin(std::string_view pin);
 
+/// A one-time code of `digits` decimal digits (4..9), uniform, from OpenSSL's RNG. Throws
+/// std::runtime_error only if the RNG fails.
+std::string new_code(unsigned digits);
+
+/// What the store keeps of a one-time code: HMAC-SHA256(pepper, purpose ":" msisdn ":" code),
+/// 32 octets. Bound to the number and the purpose, so a code sent for one cannot serve another.
+std::string code_digest(std::string_view code, std::string_view pepper, std::string_view msisdn,
+                        std::string_view purpose);
+
 /// Overwrites a string's characters before it is released (PINs in memory).
 void wipe(std::string& s);
 

@@ -30,6 +30,7 @@ enum class auth_status : std::uint8_t {
   wrong_pin,      ///< tries_left more before the PIN locks
   locked,         ///< locked_minutes until it unlocks
   no_subscriber,  ///< no wallet (or no PIN set) for this MSISDN
+  exists,         ///< registration: this MSISDN already has a wallet (nothing was changed)
   error,          ///< the wallet could not check (store or network failure)
 };
 
@@ -98,6 +99,13 @@ class wallet {
   /// wiped after use.
   virtual void async_change_pin(std::string msisdn, std::string old_pin, std::string new_pin,
                                 handler<void(auth_result)> done) = 0;
+  /// Sets a PIN without the old one, for a subscriber the caller verified another way (a
+  /// one-time code sent by SMS to the MSISDN), and lifts any lockout. With `create`, this is
+  /// self-registration: an empty wallet is opened for a new MSISDN (status exists, and nothing
+  /// changed, if it already has one); without, the MSISDN must exist (no_subscriber otherwise).
+  /// The PIN is wiped after use.
+  virtual void async_set_pin(std::string msisdn, std::string pin, std::string language, bool create,
+                             handler<void(auth_result)> done) = 0;
   virtual void async_balance(std::string msisdn, std::string currency,
                              handler<void(balance_result)> done) = 0;
   virtual void async_hold(hold_request r, handler<void(wallet_status)> done) = 0;

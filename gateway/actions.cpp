@@ -84,7 +84,9 @@ menu_actions::menu_actions(asio::any_io_executor ex, std::vector<biller_entry>& 
       billers_(billers),
       currency_(cfg.ussd.currency),
       max_saved_(cfg.max_saved_accounts),
-      b_(std::move(backends)) {}
+      b_(std::move(backends)),
+      registration_(cfg.registration),
+      pepper_(cfg.pin.pepper) {}
 
 void menu_actions::finish(done_fn& done, ussd::action_result r) {
   asio::post(ex_, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
@@ -101,14 +103,40 @@ biller_entry* menu_actions::find(const menus::dialog_state& s) {
   return id == nullptr ? nullptr : find(*id);
 }
 
+namespace {
+// E.164 digits (at most 15) as a number; nullopt for anything else.
+std::optional<std::uint64_t> msisdn_key(std::string_view msisdn) {
+  if (msisdn.empty() || msisdn.size() > 15) return std::nullopt;
+  std::uint64_t k = 0;
+  for (char c : msisdn) {
+    if (c < '0' || c > '9') return std::nullopt;
+    k = k * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  // The length on top (x 10^15), so "0092..." and "92..." stay apart.
+  return k + msisdn.size() * 1'000'000'000'000'000ull;
+}
+}  // namespace
+
 std::string menu_actions::language(std::string_view msisdn) const {
-  auto it = languages_.find(std::string(msisdn));
-  return it == languages_.end() ? std::string() : it->second;
+  const auto k = msisdn_key(msisdn);
+  if (!k) return {};
+  auto it = subscribers_.find(*k);
+  if (it == subscribers_.end() || it->second[0] == 0) return {};
+  return std::string(it->second.data(), 2);
 }
 
-void menu_actions::remember_language(std::string msisdn, std::string language) {
-  if (languages_.size() < max_languages_remembered || languages_.contains(msisdn))
-    languages_[std::move(msisdn)] = std::move(language);
+bool menu_actions::known(std::string_view msisdn) const {
+  const auto k = msisdn_key(msisdn);
+  return k && subscribers_.contains(*k);
+}
+
+void menu_actions::remember_subscriber(std::string_view msisdn, std::string_view language) {
+  const auto k = msisdn_key(msisdn);
+  if (!k) return;
+  std::array<char, 2> code{};
+  if (language.size() == 2) code = {language[0], language[1]};
+  if (subscribers_.size() < max_subscribers_remembered || subscribers_.contains(*k))
+    subscribers_[*k] = code;
 }
 
 // A store read on the reader pool; the result goes back to the network thread.
@@ -228,6 +256,7 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
   const std::string_view name = menus::actions()[call.action].name;
   const std::string msisdn(call.msisdn);
   ussd::action_result r;
+  if (run_enrolment(name, call, done)) return;
 
   if (name == "billers") {
     const std::string* category = s.get(var("category"));
@@ -362,7 +391,7 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
   if (name == "set_language") {
     const std::string code = text_of(s, "language");
     if (code.empty()) return finish(done, std::move(r));
-    remember_language(msisdn, code);
+    remember_subscriber(msisdn, code);
     return write(std::move(done), [msisdn, code](store::db& d) {
       store::stmt u(d, "UPDATE subscribers SET language = ? WHERE msisdn = ?");
       return only(u.bind(1, code).bind(2, msisdn).run() ? outcome::error : outcome::ok);

@@ -6,6 +6,7 @@
 // run() never completes inline: results are posted to the executor, as menus expect.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,6 +39,10 @@ struct action_backends {
   adapters::wallet& wallet;
   payments::service& payments;
   std::function<void()> message_queued;  ///< pokes the outbox sender
+  /// Sends one SMS now, outside the outbox, and says whether the SMSC accepted it: one-time
+  /// codes, which must never be stored and are not worth a retry (the subscriber asks again).
+  std::function<void(std::string msisdn, std::string text, std::function<void(bool)> accepted)>
+      send_now;
 };
 
 class menu_actions {
@@ -50,12 +55,14 @@ class menu_actions {
   void run(const ussd::action_call& call, done_fn done);
 
   /// The subscriber's chosen language ("" = not chosen), from memory (the dialog needs it at
-  /// once when a dial arrives); written through to the store, reloaded at start-up with
-  /// remember_language. Bounded by max_languages_remembered.
+  /// once when a dial arrives); written through to the store.
   std::string language(std::string_view msisdn) const;
-  void remember_language(std::string msisdn, std::string language);
+  /// Registered subscribers and their languages, kept in memory so the first screen of a dial
+  /// needs no store read: loaded at start-up, added to on registration. A number not here is
+  /// looked up in the store (the CLI may have added it) before it is called unregistered.
+  void remember_subscriber(std::string_view msisdn, std::string_view language);
 
-  static constexpr std::size_t max_languages_remembered = 1'000'000;
+  static constexpr std::size_t max_subscribers_remembered = 2'000'000;
 
  private:
   void finish(done_fn& done, ussd::action_result r);
@@ -64,13 +71,20 @@ class menu_actions {
   void read(done_fn done, std::function<ussd::action_result(store::db&)> job);
   void write(done_fn done, std::function<ussd::action_result(store::db&)> job);
   void items_of_saved(ussd::action_result& r, const std::vector<store::saved_account>& saved);
+  /// subscriber, send_code, verify_code, set_pin (gateway/enrolment.cpp); false: not one of them.
+  bool run_enrolment(std::string_view name, const ussd::action_call& call, done_fn& done);
+  bool known(std::string_view msisdn) const;
 
   boost::asio::any_io_executor ex_;
   std::vector<biller_entry>& billers_;
   const std::string currency_;
   const std::size_t max_saved_;
   action_backends b_;
-  std::unordered_map<std::string, std::string> languages_;
+  const registration_config registration_;
+  const std::string pepper_;
+  // MSISDN digits -> language code ("\0\0" when none chosen): 16 bytes a subscriber plus the
+  // table, where strings would cost about 100.
+  std::unordered_map<std::uint64_t, std::array<char, 2>> subscribers_;
 };
 
 }  // namespace ussdpay

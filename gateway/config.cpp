@@ -144,6 +144,12 @@ std::vector<key_def> keys(config& c) {
       {"pin", "iterations", &c.pin.iterations},
       {"pin", "max_wrong", &c.pin.max_wrong},
       {"pin", "lockout", &c.pin.lockout},
+      {"registration", "self_register", &c.registration.self_register},
+      {"registration", "code_digits", &c.registration.code_digits},
+      {"registration", "code_ttl", &c.registration.code_ttl},
+      {"registration", "code_attempts", &c.registration.code_attempts},
+      {"registration", "codes_per_window", &c.registration.codes_per_window},
+      {"registration", "code_window", &c.registration.code_window},
       {"store", "readers", &c.store.readers},
       {"wallet", "kind",
        one_of([&c](const std::string& v) { return v == "embedded" && (c.wallet_kind = v, true); },
@@ -403,6 +409,15 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
   if (c.pin.iterations == 0 || c.pin.iterations > 10'000'000)
     err("pin.iterations", "must be 1..10000000");
   if (c.pin.max_wrong == 0 || c.pin.max_wrong > 10) err("pin.max_wrong", "must be 1..10");
+  const auto& reg = c.registration;
+  if (reg.code_digits < 4 || reg.code_digits > 9) err("registration.code_digits", "must be 4..9");
+  if (reg.code_ttl < std::chrono::seconds(30) || reg.code_ttl > std::chrono::hours(1))
+    err("registration.code_ttl", "must be between 30s and 1h");
+  if (reg.code_attempts == 0 || reg.code_attempts > 10)
+    err("registration.code_attempts", "must be 1..10");
+  if (reg.codes_per_window == 0 || reg.codes_per_window > 20)
+    err("registration.codes_per_window", "must be 1..20");
+  if (reg.code_window < std::chrono::minutes(1)) err("registration.code_window", "must be >= 1m");
   if (c.store.path.empty()) err("store.path", "must name the database file");
   if (c.store.readers == 0 || c.store.readers > 64) err("store.readers", "must be 1..64");
   const auto& pay = c.payments;

@@ -64,6 +64,21 @@ struct pin_config {
   std::chrono::milliseconds lockout{30 * 60'000};
 };
 
+/// [registration]: self-registration of unknown numbers and forgotten-PIN reset, both through a
+/// one-time code sent by SMS to the number that dialed (store/codes.hpp).
+struct registration_config {
+  /// A first dial from an unregistered number offers registration (an empty wallet and a PIN
+  /// set after an SMS code); false: such numbers get "not registered" and a contact.
+  bool self_register = true;
+  /// Digits per code, how long it is good, and wrong entries before it is void.
+  std::uint32_t code_digits = 6;
+  std::chrono::milliseconds code_ttl{5 * 60'000};
+  std::uint32_t code_attempts = 3;
+  /// Codes one number may be sent per purpose within code_window.
+  std::uint32_t codes_per_window = 3;
+  std::chrono::milliseconds code_window{60 * 60'000};
+};
+
 struct log_config {
   /// trace, debug, info, warn, error, critical or off.
   std::string level = "info";
@@ -86,6 +101,7 @@ struct config {
   std::string demo_bills_file = "demo/bills.csv";
   store_config store;
   pin_config pin;
+  registration_config registration;
   /// [wallet] kind: where subscribers' money lives; "embedded" (our ledger in the store).
   std::string wallet_kind = "embedded";
   /// [payments] and [limits]: the saga's timings and what one subscriber may pay.

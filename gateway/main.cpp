@@ -16,6 +16,7 @@
 #include "adapters/demo_biller.hpp"
 #include "adapters/embedded_wallet.hpp"
 #include "adapters/http_biller.hpp"
+#include "adapters/pin.hpp"
 #include "gateway/actions.hpp"
 #include "gateway/config.hpp"
 #include "gateway/payments/service.hpp"
@@ -152,13 +153,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   // Read at start-up, on the writer connection, before the writer thread owns it.
-  std::vector<std::pair<std::string, std::string>> languages;
+  std::vector<std::pair<std::string, std::string>> subscribers;
   {
     ussdpay::store::stmt q(*conn,
-                           "SELECT msisdn, language FROM subscribers WHERE language <> '' "
+                           "SELECT msisdn, language FROM subscribers WHERE pin_hash IS NOT NULL "
                            "LIMIT ?");
-    q.bind(1, static_cast<std::int64_t>(ussdpay::menu_actions::max_languages_remembered));
-    while (q.step()) languages.emplace_back(q.text(0), q.text(1));
+    q.bind(1, static_cast<std::int64_t>(ussdpay::menu_actions::max_subscribers_remembered));
+    while (q.step()) subscribers.emplace_back(q.text(0), q.text(1));
   }
 
   std::vector<std::vector<ussdpay::adapters::demo_posting>> books;
@@ -199,7 +200,7 @@ int main(int argc, char** argv) {
   // Money: the embedded wallet, the payment saga, and the outbox that carries its receipts.
   ussdpay::adapters::embedded_wallet wallet(
       io.get_executor(), writer, readers,
-      {cfg.pin.pepper, cfg.pin.iterations, cfg.pin.max_wrong, cfg.pin.lockout});
+      {cfg.pin.pepper, cfg.pin.iterations, cfg.pin.max_wrong, cfg.pin.lockout, cfg.ussd.currency});
   auto biller_of = [&billers](std::string_view id) -> ussdpay::adapters::biller* {
     for (auto& b : billers)
       if (b.cfg.info.id == id) return b.adapter.get();
@@ -225,10 +226,22 @@ int main(int argc, char** argv) {
         client_ptr->submit(std::move(p), [done](ussdpay::smpp::submit_result r) { done(r); });
       });
   payments.on_message_queued([&outbox] { outbox.poke(); });
-  ussdpay::menu_actions actions(io.get_executor(), billers, cfg,
-                                {writer, readers, wallet, payments, [&outbox] { outbox.poke(); }});
-  for (auto& [msisdn, language] : languages)
-    actions.remember_language(std::move(msisdn), std::move(language));
+  // One-time codes go straight to the link: never stored, so never in the outbox.
+  auto send_now = [&client_ptr, &cfg](std::string msisdn, std::string text,
+                                      std::function<void(bool)> accepted) {
+    auto body = ussdpay::sms::sms_body(cfg.sms.source, msisdn, text, cfg.ussd_profile.alphabet);
+    ussdpay::adapters::wipe(text);
+    body.registered_delivery = 0;
+    client_ptr->submit(ussdpay::smpp::make_submit(0, std::move(body)),
+                       [accepted = std::move(accepted)](ussdpay::smpp::submit_result r) {
+                         accepted(r.result == ussdpay::smpp::outcome::accepted);
+                       });
+  };
+  ussdpay::menu_actions actions(
+      io.get_executor(), billers, cfg,
+      {writer, readers, wallet, payments, [&outbox] { outbox.poke(); }, send_now});
+  for (const auto& [msisdn, language] : subscribers) actions.remember_subscriber(msisdn, language);
+  subscribers = {};
 
   auto submit = [&](ussdpay::smpp::pdu p) {
     client_ptr->submit(std::move(p), [](ussdpay::smpp::submit_result r) {

@@ -256,18 +256,17 @@ class loader {
         err(line_of(*in), fmt::format("input.var '{}' is not a known variable", var_name));
       const auto rule = (*in)["rule"].value_or(std::string("digits"));
       static const std::map<std::string, input_rule, std::less<>> rules{
-          {"digits", input_rule::digits},
-          {"account", input_rule::account},
-          {"amount", input_rule::amount},
-          {"pin", input_rule::pin},
-          {"text", input_rule::text}};
+          {"digits", input_rule::digits}, {"account", input_rule::account},
+          {"amount", input_rule::amount}, {"pin", input_rule::pin},
+          {"code", input_rule::code},     {"text", input_rule::text}};
       if (auto it = rules.find(rule); it != rules.end())
         s.rule = it->second;
       else
-        err(line_of(*in), "input.rule must be digits, account, amount, pin or text");
+        err(line_of(*in), "input.rule must be digits, account, amount, pin, code or text");
       const bool secret = var(s.input_var).type == var_type::secret;
-      if (secret != (s.rule == input_rule::pin))
-        err(line_of(*in), "a PIN rule goes with a secret variable (pin, pin.new, pin.confirm)");
+      if (secret != secret_rule(s.rule))
+        err(line_of(*in),
+            "the pin and code rules go with a secret variable (pin, pin.new, pin.confirm, code)");
       const auto mn = (*in)["min"].value_or(std::int64_t{1});
       const auto mx = (*in)["max"].value_or(std::int64_t{24});
       if (mn < 1 || mx > 64 || mn > mx) err(line_of(*in), "input.min/max: 1 <= min <= max <= 64");
@@ -290,7 +289,10 @@ class loader {
       s.enter = read_transition(*en, s, line_of(*en), {}, false);
       if (s.enter.action == no_action) err(line_of(*en), "enter needs an action");
     }
-    if (s.kind == screen_def::kind_t::menu && s.options.empty() && !s.has_list)
+    // A gate (enter whose ok forwards elsewhere) is never shown with options of its own.
+    const auto self = static_cast<std::uint16_t>(&s - cat_->screens.data());
+    const bool gate = s.has_enter && s.enter.on[static_cast<std::size_t>(outcome::ok)] != self;
+    if (s.kind == screen_def::kind_t::menu && s.options.empty() && !s.has_list && !gate)
       err(line, "a menu screen needs options or a list");
   }
 

@@ -9,7 +9,9 @@
 //     options   [{ key, goto | action + on, set = { var = "literal" | "$var" }, when }]
 //     list      { action, item, select = { goto | action + on, set }, empty }   (kind menu)
 //     input     { var, rule, min, max, then = { goto | action + on, set } }     (kind input)
-//     enter     { action, on }   an action run when the screen is entered (results feed its text)
+//               rule: digits, account, amount, pin, code (secret digits), text
+//     enter     { action, on }   an action run when the screen is entered (results feed its text;
+//               on.ok = the screen itself shows it, another screen makes this one a gate)
 //     back, home  show "0 Back" / "00 Home" (default true except on the start screen)
 // text.<lang>.toml: [ID] text = "...", <option key> = "...", item = "..." for each screen, plus
 //   [nav] back home more, [errors] ..., [names] for the |name filter.
@@ -78,8 +80,14 @@ enum class input_rule : std::uint8_t {
   account,  ///< the chosen biller's consumer-number rule (biller.account_*)
   amount,   ///< money within bill.min..bill.max and the biller's exactness
   pin,      ///< exactly 4 digits; secret
+  code,     ///< a one-time code sent by SMS: min..max digits; secret
   text,     ///< min..max printable characters, no '*' or '#'
 };
+
+/// Rules whose inputs are secrets: never logged, never taken from a dial string, wiped.
+constexpr bool secret_rule(input_rule r) {
+  return r == input_rule::pin || r == input_rule::code;
+}
 
 struct screen_def {
   enum class kind_t : std::uint8_t { menu, input, end } kind = kind_t::menu;
@@ -97,7 +105,8 @@ struct screen_def {
   std::uint8_t min_len = 1, max_len = 24;
   transition then;
   bool has_enter = false;
-  transition enter;  ///< action on entering; its `ok` leads back to this screen's text
+  transition enter;  ///< action on entering; on.ok = this screen shows its text, another screen
+                     ///< forwards there (without a Back step to this one: a gate)
   bool back = true, home = true;
 };
 

@@ -343,6 +343,7 @@ std::optional<sys_msg> validate(dialog_state& s, const screen_def& sc, std::stri
     case input_rule::pin:
       return v.size() == 4 && all_digits(v) ? std::nullopt : std::optional(sys_msg::pin_format);
     case input_rule::digits:
+    case input_rule::code:
       if (!all_digits(v)) return sys_msg::not_digits;
       if (v.size() < sc.min_len) return sys_msg::too_short;
       if (v.size() > sc.max_len) return sys_msg::too_long;
@@ -433,7 +434,7 @@ step handle(dialog_state& s, std::string_view raw) {
   if (!sc.has_input) return invalid(s, sys_msg::invalid_choice);
   std::string v(raw);
   if (auto e = validate(s, sc, v)) {
-    if (sc.rule == input_rule::pin) wipe(v);
+    if (secret_rule(sc.rule)) wipe(v);
     return invalid(s, *e);
   }
   s.set(sc.input_var, std::move(v));
@@ -505,8 +506,10 @@ step resume(dialog_state& s, outcome o) {
     case dialog_state::wait_t::transition:
       st = go_to(s, t->on[static_cast<std::size_t>(o)]);
       // A PIN serves one action, then is gone, unless the next screen asks for another one of
-      // the same exchange (a weak new PIN keeps the old PIN for the retry).
+      // the same exchange (a weak new PIN keeps the old PIN for the retry). A one-time code
+      // serves exactly one action.
       if (!s.expects_secret() || s.waiting_for_action()) s.wipe_secrets();
+      s.erase(*find_var("code"));
       break;
     case dialog_state::wait_t::list: {
       if (s.items.size() > dialog_state::max_items) s.items.resize(dialog_state::max_items);
@@ -522,7 +525,8 @@ step resume(dialog_state& s, outcome o) {
       break;
     }
     case dialog_state::wait_t::enter:
-      if (o == outcome::ok)
+      // on.ok naming this screen shows it; naming another forwards there (a gate screen).
+      if (o == outcome::ok && t->on[static_cast<std::size_t>(o)] == s.screen)
         st = show(s);
       else
         st = go_to(s, t->on[static_cast<std::size_t>(o)], false);

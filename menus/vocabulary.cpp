@@ -7,7 +7,7 @@ namespace {
 
 using enum var_type;
 
-constexpr std::array<var_def, 43> vars{{
+constexpr std::array<var_def, 47> vars{{
     // Set by the gateway when the dialog starts.
     {"currency", text, 3},
     {"service.code", text, 12},
@@ -22,6 +22,10 @@ constexpr std::array<var_def, 43> vars{{
     {"pin", secret, 4},
     {"pin.new", secret, 4},
     {"pin.confirm", secret, 4},
+    {"code", secret, 9},
+    {"code.purpose", text, 8},
+    {"code.tries_left", text, 2},
+    {"code.minutes", text, 2},
     {"payment.ref", text, 10},
     {"confirm.duplicate", text, 3},
     // The biller chosen from a list (its item fields are copied here).
@@ -75,9 +79,10 @@ constexpr std::array<var_def, 13> items{{
 }};
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(outcome::count_)> outcome_names{
-    "ok",     "empty",     "paid",         "not_found", "invalid",  "too_low",   "too_high",
-    "limit",  "duplicate", "insufficient", "pending",   "rejected", "wrong_pin", "locked",
-    "exists", "full",      "weak",         "mismatch",  "error",    "timeout"};
+    "ok",        "empty",   "paid",      "not_found",    "invalid", "too_low",
+    "too_high",  "limit",   "duplicate", "insufficient", "pending", "rejected",
+    "wrong_pin", "locked",  "exists",    "full",         "weak",    "mismatch",
+    "error",     "timeout", "closed",    "wrong_code",   "expired"};
 
 using enum outcome;
 constexpr std::uint32_t mask(std::initializer_list<outcome> os) {
@@ -85,7 +90,7 @@ constexpr std::uint32_t mask(std::initializer_list<outcome> os) {
   for (auto o : os) m |= 1u << static_cast<unsigned>(o);
   return m;
 }
-constexpr std::array<action_def, 14> action_table{{
+constexpr std::array<action_def, 18> action_table{{
     {"billers", true, mask({ok, empty})},
     {"saved_accounts", true, mask({ok, empty})},
     {"saved_for_biller", true, mask({ok, empty})},
@@ -101,6 +106,10 @@ constexpr std::array<action_def, 14> action_table{{
     {"report_problem", false, mask({ok, not_found})},
     {"change_pin", false, mask({ok, wrong_pin, weak, mismatch, locked})},
     {"set_language", false, mask({ok})},
+    {"subscriber", false, mask({ok, not_found, closed})},
+    {"send_code", false, mask({ok, limit, not_found, exists})},
+    {"verify_code", false, mask({ok, wrong_code, expired})},
+    {"set_pin", false, mask({ok, weak, mismatch, expired, not_found, exists})},
 }};
 
 template <class Table>

@@ -55,6 +55,9 @@ enum class outcome : std::uint8_t {
   mismatch,
   error,
   timeout,
+  closed,      ///< not registered, and self-registration is off
+  wrong_code,  ///< a one-time code did not match
+  expired,     ///< no valid one-time code (expired, used, or void after wrong tries)
   count_
 };
 std::string_view to_string(outcome o);

@@ -133,7 +133,8 @@ std::optional<db_error> reset_wrong_pins(db& d, std::string_view msisdn) {
 bool set_pin(db& d, std::string_view msisdn, std::string_view hash, std::string_view salt,
              std::string_view kdf) {
   stmt s(d,
-         "UPDATE subscribers SET pin_hash = ?, pin_salt = ?, pin_kdf = ?, failed_pins = 0 "
+         "UPDATE subscribers SET pin_hash = ?, pin_salt = ?, pin_kdf = ?, failed_pins = 0, "
+         "locked_until = 0 "
          "WHERE msisdn = ?");
   return !s.bind_blob(1, hash).bind_blob(2, salt).bind(3, kdf).bind(4, msisdn).run() &&
          d.changes() == 1;

@@ -62,7 +62,8 @@ std::optional<subscriber_record> record_wrong_pin(db& d, std::string_view msisdn
                                                   std::int64_t now_ms);
 /// A right PIN: the count of wrong ones restarts.
 std::optional<db_error> reset_wrong_pins(db& d, std::string_view msisdn);
-/// Replaces the PIN hash of an existing subscriber; false when there is none.
+/// Replaces the PIN hash of an existing subscriber and lifts any lockout; false when there is
+/// none.
 bool set_pin(db& d, std::string_view msisdn, std::string_view hash, std::string_view salt,
              std::string_view kdf);
 /// Sum of every account's balance: 0 while the ledger balances (funding holds the negative).

@@ -7,7 +7,7 @@ namespace ussdpay::store {
 namespace {
 
 // Money is integer minor units everywhere. Times are Unix milliseconds (UTC).
-constexpr std::array<migration, 2> all{{
+constexpr std::array<migration, 3> all{{
     {1, R"sql(
 -- Subscribers: MSISDN in E.164 without '+'. The PIN is stored only as a salted, peppered slow
 -- hash (never the PIN); pin_kdf names the function and its cost so it can be raised later.
@@ -156,6 +156,22 @@ CREATE TABLE demo_biller_book (
   paid_on          TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (biller, payment_id)
 ) STRICT;
+)sql"},
+    {3, R"sql(
+-- One-time codes sent by SMS (self-registration, forgotten-PIN reset): a keyed digest of the
+-- code (HMAC with the server's pepper), never the code. An empty digest is a used or void code;
+-- the row stays to count the codes sent in the current window (store/codes.hpp).
+CREATE TABLE one_time_codes (
+  msisdn       TEXT NOT NULL,
+  purpose      TEXT NOT NULL CHECK (purpose IN ('register', 'reset')),
+  digest       BLOB NOT NULL,
+  expires_at   INTEGER NOT NULL,
+  attempts     INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  verified_at  INTEGER NOT NULL DEFAULT 0,
+  sends        INTEGER NOT NULL CHECK (sends > 0),
+  window_start INTEGER NOT NULL,
+  PRIMARY KEY (msisdn, purpose)
+) STRICT, WITHOUT ROWID;
 )sql"},
 }};
 

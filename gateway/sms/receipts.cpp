@@ -43,4 +43,10 @@ std::string render_receipt(const receipt_context& c, std::string_view kind,
       money(p.amount), biller, p.account, c.support_phone);
 }
 
+std::string render_code(std::string_view code, std::string_view minutes) {
+  return fmt::format(
+      "{} is your Bill Pay code. It expires in {} min. Never share it: we will never ask for it.",
+      code, minutes);
+}
+
 }  // namespace ussdpay::sms

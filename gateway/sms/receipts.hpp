@@ -22,4 +22,8 @@ struct receipt_context {
 std::string render_receipt(const receipt_context& c, std::string_view kind,
                            const store::payment_record& p, std::int64_t balance);
 
+/// The SMS carrying a one-time code (registration, forgotten PIN): the code, how long it is
+/// good, and the warning never to share it. The caller wipes the result once sent.
+std::string render_code(std::string_view code, std::string_view minutes);
+
 }  // namespace ussdpay::sms

@@ -238,12 +238,22 @@ void dialogs::start(std::uint64_t key, session& s, std::string_view shortcut,
   deliver_step(key, s, menus::begin(s.menu, cat_, lang, shortcut), now);
 }
 
+namespace {
+// Where a dial lands: the start screen, or where its gate forwards a registered subscriber.
+std::uint16_t first_screen(const menus::catalog& c) {
+  const auto& start = c.screens[c.start];
+  return start.has_enter ? start.enter.on[static_cast<std::size_t>(menus::outcome::ok)] : c.start;
+}
+}  // namespace
+
 void dialogs::park(std::uint64_t key, session& s, clock_type::time_point now) {
-  // Worth offering back: somewhere past the start screen, on a screen that waits for the
-  // subscriber (not while an action runs: a payment in flight finishes on its own).
+  // Worth offering back: somewhere past the first screen (the start, or where its gate led:
+  // nothing to go back to), on a screen that waits for the subscriber (not while an action
+  // runs: a payment in flight finishes on its own).
   const auto& m = s.menu;
   if (cfg_.resume_window.count() == 0 || s.resume_prompt || m.waiting_for_action() ||
-      m.screen == menus::no_screen || m.screen == m.cat->start ||
+      m.screen == menus::no_screen || m.screen == m.cat->start || m.depth == 0 ||
+      m.screen == first_screen(*m.cat) ||
       m.cat->screens[m.screen].kind == menus::screen_def::kind_t::end ||
       parked_.size() >= cfg_.max_sessions)
     return;

@@ -6,6 +6,7 @@
 // never touches it directly: every look at it is posted to that thread and awaited through a
 // future, and every wait is bounded. The daemon is configured only through USSDPAY_* environment
 // overrides on top of etc/ussdpay.toml, pointing it at the simulator's port.
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -185,6 +186,55 @@ sim::smsc_options sim_options() {
   return o;
 }
 
+/// A temporary directory, removed with everything in it.
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    std::string tmpl = (fs::temp_directory_path() / "ussdpay-it-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = tmpl;
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+/// Every number the scenarios below dial, registered (PIN 4826) so that a dial reaches the main
+/// menu rather than the offer to register.
+std::string subscribers_csv() {
+  std::string csv = "msisdn,pin,balance,language\n" + subscriber + ",4826,1000,en\n";
+  for (int i = 0; i < 5; ++i) csv += "25470000010" + std::to_string(i) + ",4826,1000,en\n";
+  for (int i = 0; i < 40; ++i) csv += "92300100" + std::to_string(1000 + i) + ",4826,1000,en\n";
+  for (int i = 1; i <= 3; ++i) csv += "92300000000" + std::to_string(i) + ",4826,1000,en\n";
+  return csv;
+}
+
+/// A store of its own for one daemon, with subscribers_csv() imported by `ussdpay subscriber
+/// import` under the daemon's own configuration and environment.
+std::string seeded_store(const env_vars& env, const std::string& config) {
+  static const temp_dir stores;  // for the whole test run
+  static int made = 0;
+  const std::string n = std::to_string(++made);
+  const std::string db = stores / ("store-" + n + ".db"),
+                    csv = stores / ("subscribers-" + n + ".csv");
+  write_file(csv, subscribers_csv());
+  env_vars with = env;
+  with.emplace_back("USSDPAY_STORE_PATH", db);
+  const auto cli = (fs::path(USSDPAYD_PATH).parent_path() / "ussdpay").string();
+  child_process import(cli, {"--config", config, "subscriber", "import", csv}, with);
+  if (import.wait_exit(30s) != 0)
+    throw std::runtime_error("ussdpay subscriber import failed: " + import.log());
+  return db;
+}
+
 // --- the daemon, as a child process --------------------------------------------------------
 
 /// ussdpayd with etc/ussdpay.toml, pointed at the simulator, logging at debug level (link state
@@ -198,6 +248,9 @@ std::unique_ptr<child_process> start_daemon(std::uint16_t port, env_vars extra =
     std::erase_if(env, [&](const auto& x) { return x.first == e.first; });
     env.push_back(std::move(e));
   }
+  if (std::none_of(env.begin(), env.end(),
+                   [](const auto& e) { return e.first == "USSDPAY_STORE_PATH"; }))
+    env.emplace_back("USSDPAY_STORE_PATH", seeded_store(env, config));
   return std::make_unique<child_process>(
       USSDPAYD_PATH, std::vector<std::string>{"--config", config}, std::move(env));
 }
@@ -230,27 +283,6 @@ void stop_cleanly(child_process& d) {
   REQUIRE_D(rc.has_value(), d);
   CHECK_D(*rc == 0, d);
   check_no_sanitizer_report(d.log());
-}
-
-/// A temporary directory, removed with everything in it.
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "ussdpay-it-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  if (!f) throw std::runtime_error("cannot write " + path);
 }
 
 /// The number that follows each occurrence of `prefix` in `text`, e.g. the "N" of every

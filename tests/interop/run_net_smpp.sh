@@ -69,6 +69,17 @@ if [ -z "$port" ]; then
   exit 1
 fi
 
+# A store of its own, with the dialing subscriber registered (else the first screen would be
+# the offer to register).
+export USSDPAY_STORE_PATH="$work/ussdpay.db"
+printf 'msisdn,pin,balance,language\n254700000001,4826,1000,en\n' >"$work/subscribers.csv"
+if ! "$(dirname "$daemon")/ussdpay" --config "$config" subscriber import "$work/subscribers.csv" \
+  >"$work/import.log" 2>&1; then
+  echo "FAIL: could not register the test subscriber"
+  cat "$work/import.log"
+  exit 1
+fi
+
 USSDPAY_SMPP_HOST=127.0.0.1 USSDPAY_SMPP_PORT=$port \
   USSDPAY_SMPP_SYSTEM_ID=$system_id USSDPAY_SMPP_PASSWORD=$password USSDPAY_SMPP_BINDS=1 \
   USSDPAY_SMPP_BIND=transceiver USSDPAY_LOG_LEVEL=debug \

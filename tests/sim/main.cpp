@@ -194,6 +194,20 @@ awaitable<void> interactive(sim::smsc& s, std::string msisdn, std::function<void
 
 // --- scripted --------------------------------------------------------------------------------
 
+std::string first_code(const std::string& text) {
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] < '0' || text[i] > '9') {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    if (j - i >= 4 && j - i <= 9) return text.substr(i, j - i);
+    i = j;
+  }
+  return {};
+}
+
 awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisdn,
                         std::chrono::milliseconds step_timeout) {
   auto ex = co_await asio::this_coro::executor;
@@ -209,6 +223,7 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
     box->push(m);
   };
   int lineno = 0;
+  std::string last_sms;
   auto fail = [&](const std::string& why) {
     fmt::print("FAIL {}:{}: {}\n", path, lineno, why);
     std::fflush(stdout);
@@ -231,6 +246,11 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
       if (!s.dial(msisdn, arg)) co_return fail("no receiver bind to dial through");
     } else if (verb == "reply") {
       if (!s.reply(msisdn, arg)) co_return fail("nothing dialed to reply to, or no receiver bind");
+    } else if (verb == "reply-code") {
+      // The one-time code from the last SMS: its first run of 4 to 9 digits.
+      const std::string code = first_code(last_sms);
+      if (code.empty()) co_return fail("no code in the last SMS: '" + last_sms + "'");
+      if (!s.reply(msisdn, code)) co_return fail("nothing dialed to reply to, or no receiver bind");
     } else if (verb == "abort") {
       if (!s.can_abort())
         co_return fail(fmt::format("profile {} has no abort op", s.dialogs().profile().name));
@@ -245,6 +265,7 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
       if (m->text.find(arg) == std::string::npos)
         co_return fail(fmt::format("expected '{}' in '{}'", arg, m->text));
       if (verb == "expect-sms" && m->ussd) co_return fail("expected an SMS, got a USSD screen");
+      if (!m->ussd) last_sms = m->text;
       if (verb != "expect-sms" && !m->ussd) co_return fail("expected a USSD screen, got an SMS");
       if (verb == "expect-end" && !m->ends_dialog)
         co_return fail("the screen does not end the dialog");

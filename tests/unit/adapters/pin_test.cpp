@@ -1,5 +1,9 @@
 // PIN hashing: the pepper matters, the salt differs per hash, the check is exact, and weak PINs
 // are recognised.
+#include <array>
+#include <cstdlib>
+#include <set>
+
 #include <catch2/catch.hpp>
 
 #include "adapters/pin.hpp"
@@ -51,4 +55,39 @@ TEST_CASE("wipe overwrites and empties", "[pin]") {
   CHECK(p[1] == '\0');
   CHECK(p[2] == '\0');
   CHECK(p[3] == '\0');
+}
+
+TEST_CASE("one-time codes are digits of the asked length, and vary", "[pin]") {
+  std::set<std::string> seen;
+  std::array<int, 10> digit_counts{};
+  for (int i = 0; i < 2000; ++i) {
+    const auto c = new_code(6);
+    REQUIRE(c.size() == 6);
+    for (char ch : c) {
+      REQUIRE(ch >= '0');
+      REQUIRE(ch <= '9');
+      ++digit_counts[static_cast<std::size_t>(ch - '0')];
+    }
+    seen.insert(c);
+  }
+  // 2,000 draws from 10^6: a repeat is possible (about 2 expected) but not many.
+  CHECK(seen.size() > 1990);
+  // 12,000 digits: each of the ten appears near 1,200 times (far outside +-300 means bias).
+  for (int n : digit_counts) CHECK(std::abs(n - 1200) < 300);
+  CHECK(new_code(4).size() == 4);
+  CHECK(new_code(9).size() == 9);
+  CHECK_THROWS(new_code(3));
+  CHECK_THROWS(new_code(10));
+}
+
+TEST_CASE("a code's digest binds the pepper, the number and the purpose", "[pin]") {
+  const std::string pepper = "pepper-0123456789abcdef";
+  const auto d = code_digest("123456", pepper, "923001234567", "register");
+  CHECK(d.size() == 32);
+  CHECK(d == code_digest("123456", pepper, "923001234567", "register"));
+  CHECK(d != code_digest("123457", pepper, "923001234567", "register"));
+  CHECK(d != code_digest("123456", pepper + "x", "923001234567", "register"));
+  CHECK(d != code_digest("123456", pepper, "923001234568", "register"));
+  CHECK(d != code_digest("123456", pepper, "923001234567", "reset"));
+  CHECK(d.find("123456") == std::string::npos);
 }

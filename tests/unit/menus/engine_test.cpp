@@ -61,8 +61,18 @@ struct dialog {
     s.set(v("currency"), "PKR");
     s.set(v("service.code"), "*123#");
     s.set(v("support.phone"), "111");
+    admit();
   }
-  step& in(std::string_view text) { return last = input(s, text); }
+  step& in(std::string_view text) {
+    last = input(s, text);
+    admit();
+    return last;
+  }
+  /// The welcome gate asks whether the number is registered: yes, as for most dials.
+  void admit() {
+    if (last.kind == step::kind_t::action && action_name(last) == "subscriber")
+      last = resume(s, outcome::ok);
+  }
 };
 
 }  // namespace
@@ -78,7 +88,7 @@ TEST_CASE("a subscriber walks from dial to the PIN screen of a bill", "[menus]")
   // Dial: the main menu, numbered, without Back on the start screen.
   REQUIRE(d.last.kind == step::kind_t::show);
   CHECK(d.last.text ==
-        "Bill Pay\n1. Pay bill\n2. Saved accounts\n3. My payments\n4. Change PIN\n5. "
+        "Bill Pay\n1. Pay bill\n2. Saved accounts\n3. My payments\n4. PIN\n5. "
         "Language\n6. Help");
   // Pay bill -> categories, with Back and Home.
   CHECK(d.in("1").text ==
@@ -229,8 +239,8 @@ TEST_CASE("a shortcut dial enters the menus at its path but never at a PIN", "[m
   e.last = give_billers(e.s);
   REQUIRE(e.last.kind == step::kind_t::action);
   CHECK(action_name(e.last) == "saved_for_biller");
-  // *123*4*1234# would put a PIN in the dial string: it stops at the PIN screen instead.
-  dialog p("4*1234");
+  // *123*4*1*1234# would put a PIN in the dial string: it stops at the PIN screen instead.
+  dialog p("4*1*1234");
   CHECK(p.last.text.starts_with("Enter your current PIN"));
   CHECK(p.s.get(v("pin")) == nullptr);
   // A wrong step stops the shortcut at the screen that refused it, with its error.
@@ -280,6 +290,7 @@ TEST_CASE("the language option switches the screens' language", "[menus]") {
 TEST_CASE("PIN change keeps the old PIN only while the new one is retried", "[menus]") {
   dialog d;
   d.in("4");
+  d.in("1");
   d.in("1357");
   d.in("1234");
   REQUIRE(d.in("1234").kind == step::kind_t::action);
@@ -363,4 +374,54 @@ text = "x"
   CHECK(report.find("'pin' is secret and is never shown") != std::string::npos);
   CHECK(report.find("'typo.text' is not used by any screen") != std::string::npos);
   CHECK(report.find("missing text 'nav.back'") != std::string::npos);
+}
+
+TEST_CASE("the welcome gate: registered numbers reach the main menu, others the offer", "[menus]") {
+  dialog_state s;
+  auto st = begin(s, shipped(), 0);
+  REQUIRE(st.kind == step::kind_t::action);
+  CHECK(action_name(st) == "subscriber");
+  // Unknown, self-registration open: the offer, with no Back to the gate.
+  st = resume(s, outcome::not_found);
+  CHECK(st.text.starts_with("Welcome to Bill Pay"));
+  CHECK(st.text.find("1. Register") != std::string::npos);
+  CHECK(st.text.find("Back") == std::string::npos);
+  // Register: a code is sent, then asked for; the code is a secret input.
+  st = input(s, "1");
+  REQUIRE(st.kind == step::kind_t::action);
+  CHECK(action_name(st) == "send_code");
+  CHECK(*s.get(v("code.purpose")) == "register");
+  s.set(v("code.minutes"), "5");
+  st = resume(s, outcome::ok);
+  CHECK(st.text.starts_with("Enter the code we sent you by SMS. It is valid for 5 min."));
+  CHECK(s.expects_secret());
+  st = input(s, "12a456");
+  CHECK(st.text.starts_with("Enter digits only."));
+  CHECK(s.get(v("code")) == nullptr);
+  st = input(s, "123456");
+  REQUIRE(st.kind == step::kind_t::action);
+  CHECK(action_name(st) == "verify_code");
+  st = resume(s, outcome::ok);
+  // The code served its action and is gone; the new PIN comes next.
+  CHECK(s.get(v("code")) == nullptr);
+  CHECK(st.text.starts_with("Choose a 4-digit PIN"));
+
+  // Registration closed: a clear end screen.
+  dialog_state c;
+  begin(c, shipped(), 0);
+  c.set(v("support.phone"), "111");
+  st = resume(c, outcome::closed);
+  CHECK(st.kind == step::kind_t::end);
+  CHECK(st.text.starts_with("This number is not registered for Bill Pay. Call 111"));
+
+  // Registered: the main menu, and "00" from deep inside goes back through the gate.
+  dialog_state r;
+  begin(r, shipped(), 0, "1");
+  st = resume(r, outcome::ok);
+  CHECK(st.text.starts_with("Pay bill"));
+  st = input(r, "00");
+  REQUIRE(st.kind == step::kind_t::action);
+  CHECK(action_name(st) == "subscriber");
+  st = resume(r, outcome::ok);
+  CHECK(st.text.starts_with("Bill Pay\n1. Pay bill"));
 }

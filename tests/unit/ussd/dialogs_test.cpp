@@ -58,11 +58,29 @@ struct harness {
   }
   std::uint32_t dial(const std::string& msisdn, const std::string& text = "*123#",
                      std::uint16_t session = 7) {
-    return d->on_deliver(from(msisdn, text, prof.begin_ops.front(), session), now);
+    const auto st = d->on_deliver(from(msisdn, text, prof.begin_ops.front(), session), now);
+    admit();
+    return st;
   }
   std::uint32_t reply(const std::string& msisdn, const std::string& text,
                       std::uint16_t session = 7) {
-    return d->on_deliver(from(msisdn, text, prof.continue_ops.front(), session), now);
+    const auto st = d->on_deliver(from(msisdn, text, prof.continue_ops.front(), session), now);
+    admit();
+    return st;
+  }
+  /// Answers the welcome gate ("is this a registered subscriber?") with yes, as the gateway
+  /// does from memory, so the tests below start at the main menu.
+  void admit() {
+    for (std::size_t i = 0; i < calls.size();) {
+      if (menus::actions()[calls[i].action].name != "subscriber") {
+        ++i;
+        continue;
+      }
+      const auto token = calls[i].token;
+      calls.erase(calls.begin() + static_cast<std::ptrdiff_t>(i));
+      d->complete(token, {menus::outcome::ok, {}, {}}, now);
+      i = 0;
+    }
   }
   const sm_body& last() const {
     REQUIRE(!sent.empty());
@@ -252,7 +270,8 @@ TEST_CASE("actions complete into the right dialog and stale results are dropped"
 TEST_CASE("a PIN is never handed to the hop log", "[ussd]") {
   harness h;
   h.dial("923000000001");
-  h.reply("923000000001", "4");  // Change PIN
+  h.reply("923000000001", "4");  // PIN
+  h.reply("923000000001", "1");  // Change PIN
   h.reply("923000000001", "1357");
   h.reply("923000000001", "2468");
   for (const auto& hop : h.hops) {
@@ -264,13 +283,16 @@ TEST_CASE("a PIN is never handed to the hop log", "[ussd]") {
 
 TEST_CASE("Urdu screens go out as UCS-2 with the profile's data_coding", "[ussd]") {
   harness h;
+  std::vector<ussd::action_call> calls;
   auto d2 = std::make_unique<ussd::dialogs>(
       h.cfg, h.prof, shipped(),
       ussd::dialogs::callbacks{.send = [&](sm_body b) { h.sent.push_back(std::move(b)); },
-                               .act = [](const ussd::action_call&) {},
+                               .act = [&](const ussd::action_call& c) { calls.push_back(c); },
                                .language = [](std::string_view) { return std::string("ur"); },
                                .hop = {}});
   d2->on_deliver(h.from("923000000001", "*123#", 1, 7), h.now);
+  REQUIRE(calls.size() == 1);  // the welcome gate: a registered subscriber
+  d2->complete(calls.front().token, {menus::outcome::ok, {}, {}}, h.now);
   CHECK(h.last().data_coding == 8);
   CHECK(h.last().short_message.size() % 2 == 0);
   CHECK(h.last().short_message.size() <= 160);
@@ -344,7 +366,8 @@ TEST_CASE("a PIN is never kept for resuming, and a dialog on the main menu is no
           "[ussd]") {
   harness h;
   h.dial("923000000001");
-  h.reply("923000000001", "4");     // Change PIN
+  h.reply("923000000001", "4");     // PIN
+  h.reply("923000000001", "1");     // Change PIN
   h.reply("923000000001", "1357");  // current PIN, kept while the new one is asked
   h.now += 61s;
   CHECK(h.d->expire(h.now) == 1);  // timed out on the new-PIN screen
