@@ -1,4 +1,6 @@
 // ussdpayd: the ussdpay daemon. Composition root: the only place concrete types meet.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -105,6 +107,12 @@ ussdpay::adapters::demo_journal journal_to(ussdpay::store::group_writer& writer,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SQLite allocates and frees its statement and page caches around every transaction. With
+  // glibc's defaults the freed memory went back to the kernel each time (madvise) and was
+  // faulted in again on the next: a third of the writer thread's time under load (perf,
+  // docs/benchmarks.md). Keep up to 64 MiB of freed heap for reuse instead.
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
   CLI::App app{"ussdpayd: USSD bill payments over SMPP 3.4"};
   std::string config_path = "etc/ussdpay.toml";
   bool check_only = false;

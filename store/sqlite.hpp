@@ -20,7 +20,8 @@ struct db_error {
 };
 
 /// What a connection is for: the one writer, or one of the readers.
-enum class open_mode : std::uint8_t { writer, reader };
+/// checkpoint: read-write on an existing file, for the writer's background WAL checkpoints.
+enum class open_mode : std::uint8_t { writer, reader, checkpoint };
 
 class db {
  public:

@@ -2,13 +2,26 @@
 
 #include <vector>
 
+#include <sqlite3.h>
+
 namespace ussdpay::store {
 
-group_writer::group_writer(db conn, std::size_t max_queue, std::size_t max_batch)
+group_writer::group_writer(db conn, std::size_t max_queue, std::size_t max_batch,
+                           std::chrono::milliseconds checkpoint_every)
     : conn_(std::move(conn)),
       max_queue_(max_queue),
       max_batch_(max_batch == 0 ? 1 : max_batch),
-      thread_([this] { run(); }) {}
+      checkpoint_every_(checkpoint_every) {
+  const char* file = sqlite3_db_filename(conn_.handle(), "main");
+  if (checkpoint_every_.count() > 0 && file != nullptr && *file != '\0') {
+    db_error ignored;  // no second connection: SQLite's automatic checkpoints stay on
+    if (auto c = db::open(file, open_mode::checkpoint, ignored);
+        c && !conn_.exec("PRAGMA wal_autocheckpoint = 0"))
+      checkpoint_conn_.emplace(std::move(*c));
+  }
+  thread_ = std::thread([this] { run(); });
+  if (checkpoint_conn_) checkpointer_ = std::thread([this] { checkpoints(); });
+}
 
 group_writer::~group_writer() {
   {
@@ -16,7 +29,26 @@ group_writer::~group_writer() {
     stopping_ = true;
   }
   wake_.notify_one();
+  checkpoint_wake_.notify_one();
   thread_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  // What the last commits left in the WAL goes into the database file now.
+  if (checkpoint_conn_)
+    sqlite3_wal_checkpoint_v2(checkpoint_conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                              nullptr, nullptr);
+}
+
+void group_writer::checkpoints() {
+  std::unique_lock lock(m_);
+  while (!stopping_) {
+    checkpoint_wake_.wait_for(lock, checkpoint_every_, [&] { return stopping_; });
+    if (stopping_) return;
+    lock.unlock();
+    sqlite3_wal_checkpoint_v2(checkpoint_conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                              nullptr, nullptr);
+    lock.lock();
+    ++stats_.checkpoints;
+  }
 }
 
 bool group_writer::submit(job work, done_fn done) {
@@ -54,23 +86,26 @@ void group_writer::run() {
       }
     }
     results.assign(batch.size(), std::nullopt);
-    std::optional<db_error> batch_error = conn_.exec("BEGIN IMMEDIATE");
+    // Prepared once and reused (the connection's statement cache): parsing these for every
+    // job cost more than running them.
+    auto run_sql = [this](std::string_view sql) { return stmt(conn_, sql).run(); };
+    std::optional<db_error> batch_error = run_sql("BEGIN IMMEDIATE");
     std::uint64_t failed = 0;
     if (!batch_error) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (auto e = conn_.exec("SAVEPOINT job")) {
+        if (auto e = run_sql("SAVEPOINT job")) {
           results[i] = e;
           continue;
         }
         const bool ok = batch[i].work(conn_);
         if (!ok) {
           results[i] = db_error{0, "refused by the job"};
-          conn_.exec("ROLLBACK TO job");
+          run_sql("ROLLBACK TO job");
         }
-        conn_.exec("RELEASE job");
+        run_sql("RELEASE job");
       }
-      batch_error = conn_.exec("COMMIT");
-      if (batch_error) conn_.exec("ROLLBACK");
+      batch_error = run_sql("COMMIT");
+      if (batch_error) run_sql("ROLLBACK");
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& err = batch_error ? batch_error : results[i];
