@@ -84,6 +84,10 @@ enum class pay_status : std::uint8_t {
   unknown,   ///< timeout, 5xx, lost answer: resolve by status query, never assume either way
 };
 
+/// pay_result::code of a pay the adapter could not send at all (no connection, open circuit):
+/// definitive for this call, since nothing of it reached the biller.
+inline constexpr std::string_view code_not_sent = "UNAVAILABLE";
+
 struct pay_result {
   pay_status status = pay_status::unknown;
   std::string biller_reference;

@@ -558,7 +558,7 @@ awaitable<pay_result> pay_op(state_ptr s, pay_request req) {
   // Definitive only when no attempt of this call, nor an earlier call with this payment id,
   // may have reached the biller.
   if (never_sent && !s->sent_ids.contains(req.payment_id))
-    co_return pay_result{pay_status::rejected, {}, "UNAVAILABLE", std::move(o.detail)};
+    co_return pay_result{pay_status::rejected, {}, std::string(code_not_sent), std::move(o.detail)};
   co_return pay_result{pay_status::unknown, {}, {}, std::move(o.detail)};
 }
 

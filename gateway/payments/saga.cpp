@@ -23,6 +23,9 @@ decision on_answer(const saga_config& c, const store::payment_record& p,
     case pay_status::accepted:
       return {command::commit};
     case pay_status::rejected:
+      // A re-post that could not be sent says nothing about the posts before it (one may still
+      // be on its way, from before a restart): the outcome stays unknown, the hold stays.
+      if (answer.code == adapters::code_not_sent && p.queries > 0) break;
       return {command::fail};
     case pay_status::unknown:
       break;

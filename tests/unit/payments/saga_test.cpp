@@ -50,6 +50,22 @@ TEST_CASE("an unknown answer is never a failure: it is recorded, then asked abou
   CHECK(d.delay == std::chrono::milliseconds(2'000));
 }
 
+TEST_CASE("a pay not sent is final only when no earlier post may still arrive", "[payments]") {
+  const pay_result not_sent{pay_status::rejected, "", std::string(adapters::code_not_sent),
+                            "not sent: connection refused"};
+  // The first post never left: nothing can arrive later, the hold goes back.
+  CHECK(on_answer(cfg, payment(payment_state::created), not_sent, false, 10).what == command::fail);
+  // A re-post after a status query (after a restart, the first post may still be in flight
+  // somewhere): still unknown, the hold stays and the queries go on.
+  auto recovered = payment(payment_state::created, 0, 1);
+  CHECK(on_answer(cfg, recovered, not_sent, false, 10).what == command::mark_unknown);
+  auto unknown = payment(payment_state::unknown, 0, 3);
+  CHECK(on_answer(cfg, unknown, not_sent, false, 10).what == command::query);
+  // A biller's own refusal of a re-post is as final as any.
+  CHECK(on_answer(cfg, unknown, {pay_status::rejected, "", "05", ""}, false, 10).what ==
+        command::fail);
+}
+
 TEST_CASE("a biller with no record of the payment gets it again under the same id", "[payments]") {
   auto p = payment(payment_state::unknown);
   pay_result none{pay_status::unknown, "", "NOTFOUND", "no record"};
