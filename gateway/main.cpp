@@ -324,9 +324,10 @@ int main(int argc, char** argv) {
   const auto ws = writer.stats();
   const auto& ps = payments.stats();
   spdlog::info(
-      "ussdpayd: store {} jobs in {} commits (largest batch {}, {} failed); payments {} created, "
-      "{} committed, {} failed, {} unknown, {} to review, {} still open; sms {} sent, {} failed",
-      ws.jobs, ws.commits, ws.max_batch, ws.failed, ps.created, ps.committed, ps.failed, ps.unknown,
-      ps.review, ps.in_flight, outbox.stats().sent, outbox.stats().failed);
+      "ussdpayd: store {} jobs in {} commits (largest batch {}, {} failed), {} checkpoints; "
+      "payments {} created, {} committed, {} failed, {} unknown, {} to review, {} still open; "
+      "sms {} sent, {} failed",
+      ws.jobs, ws.commits, ws.max_batch, ws.failed, ws.checkpoints, ps.created, ps.committed,
+      ps.failed, ps.unknown, ps.review, ps.in_flight, outbox.stats().sent, outbox.stats().failed);
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "store/writer.hpp"
 
+#include <string>
 #include <vector>
 
 #include <sqlite3.h>
@@ -7,20 +8,23 @@
 namespace ussdpay::store {
 
 group_writer::group_writer(db conn, std::size_t max_queue, std::size_t max_batch,
-                           std::chrono::milliseconds checkpoint_every)
+                           checkpoint_policy policy)
     : conn_(std::move(conn)),
       max_queue_(max_queue),
       max_batch_(max_batch == 0 ? 1 : max_batch),
-      checkpoint_every_(checkpoint_every) {
+      checkpoint_(policy) {
   const char* file = sqlite3_db_filename(conn_.handle(), "main");
-  if (checkpoint_every_.count() > 0 && file != nullptr && *file != '\0') {
+  if (checkpoint_.every.count() > 0 && file != nullptr && *file != '\0') {
     db_error ignored;  // no second connection: SQLite's automatic checkpoints stay on
+    // A connection learns that the file is in WAL mode on its first read; until then its
+    // checkpoints do nothing (pnLog = -1).
     if (auto c = db::open(file, open_mode::checkpoint, ignored);
-        c && !conn_.exec("PRAGMA wal_autocheckpoint = 0"))
+        c && c->pragma("journal_mode") == "wal" &&
+        !conn_.exec("PRAGMA wal_autocheckpoint = " + std::to_string(checkpoint_.wal_frames)))
       checkpoint_conn_.emplace(std::move(*c));
   }
   thread_ = std::thread([this] { run(); });
-  if (checkpoint_conn_) checkpointer_ = std::thread([this] { checkpoints(); });
+  if (checkpoint_conn_) checkpointer_ = std::thread([this] { run_checkpoints(); });
 }
 
 group_writer::~group_writer() {
@@ -38,16 +42,17 @@ group_writer::~group_writer() {
                               nullptr, nullptr);
 }
 
-void group_writer::checkpoints() {
+void group_writer::run_checkpoints() {
   std::unique_lock lock(m_);
   while (!stopping_) {
-    checkpoint_wake_.wait_for(lock, checkpoint_every_, [&] { return stopping_; });
+    checkpoint_wake_.wait_for(lock, checkpoint_.every, [&] { return stopping_; });
     if (stopping_) return;
     lock.unlock();
-    sqlite3_wal_checkpoint_v2(checkpoint_conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                              nullptr, nullptr);
+    int wal_frames = 0, copied = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_->handle(), nullptr,
+                                             SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied);
     lock.lock();
-    ++stats_.checkpoints;
+    if (rc == SQLITE_OK && copied > 0) ++stats_.checkpoints;
   }
 }
 
