@@ -24,11 +24,35 @@ adapters::minor_units fee_for(const biller_config& b, adapters::minor_units amou
   return fee;
 }
 
-namespace {
+namespace action_helpers {
 
 std::uint16_t var(std::string_view name) {
   return *menus::find_var(name);
 }
+
+std::string text_of(const menus::dialog_state& s, std::string_view name) {
+  const std::string* v = s.get(var(name));
+  return v == nullptr ? std::string() : *v;
+}
+
+ussd::action_result only(menus::outcome o) {
+  ussd::action_result r;
+  r.result = o;
+  return r;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace action_helpers
+
+using namespace action_helpers;
+
+namespace {
+
 std::uint16_t field(std::string_view name) {
   return *menus::find_item_field(name);
 }
@@ -208,12 +232,6 @@ std::string iso_date(std::int64_t unix_ms) {
   return buf;
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Midnight on the first of this month (the daemon's time zone), Unix ms.
 std::int64_t month_start_ms() {
   const std::time_t t = std::time(nullptr);
@@ -223,17 +241,6 @@ std::int64_t month_start_ms() {
   tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
   tm.tm_isdst = -1;
   return static_cast<std::int64_t>(std::mktime(&tm)) * 1000;
-}
-
-ussd::action_result only(outcome o) {
-  ussd::action_result r;
-  r.result = o;
-  return r;
-}
-
-std::string text_of(const menus::dialog_state& s, std::string_view name) {
-  const std::string* v = s.get(var(name));
-  return v == nullptr ? std::string() : *v;
 }
 
 }  // namespace

@@ -45,6 +45,14 @@ struct action_backends {
       send_now;
 };
 
+/// Small helpers the action implementations share (actions.cpp, enrolment.cpp).
+namespace action_helpers {
+std::uint16_t var(std::string_view name);  ///< a vocabulary variable's id (must exist)
+std::string text_of(const menus::dialog_state& s, std::string_view name);  ///< "" when unset
+ussd::action_result only(menus::outcome o);
+std::int64_t now_ms();  ///< Unix milliseconds
+}  // namespace action_helpers
+
 class menu_actions {
  public:
   using done_fn = std::function<void(ussd::action_result)>;

@@ -23,29 +23,9 @@
 namespace ussdpay {
 
 using menus::outcome;
+using namespace action_helpers;
 
 namespace {
-
-std::uint16_t var(std::string_view name) {
-  return *menus::find_var(name);
-}
-
-std::string text_of(const menus::dialog_state& s, std::string_view name) {
-  const std::string* v = s.get(var(name));
-  return v == nullptr ? std::string() : *v;
-}
-
-ussd::action_result only(outcome o) {
-  ussd::action_result r;
-  r.result = o;
-  return r;
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 store::code_policy policy_of(const registration_config& c) {
   store::code_policy p;
