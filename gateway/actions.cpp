@@ -1,5 +1,6 @@
 #include "gateway/actions.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <ctime>
@@ -154,13 +155,26 @@ bool menu_actions::known(std::string_view msisdn) const {
   return k && subscribers_.contains(*k);
 }
 
-void menu_actions::remember_subscriber(std::string_view msisdn, std::string_view language) {
+std::optional<menu_actions::remembered> menu_actions::entry(std::string_view msisdn,
+                                                            std::string_view language) {
   const auto k = msisdn_key(msisdn);
-  if (!k) return;
+  if (!k) return std::nullopt;
   std::array<char, 2> code{};
   if (language.size() == 2) code = {language[0], language[1]};
-  if (subscribers_.size() < max_subscribers_remembered || subscribers_.contains(*k))
-    subscribers_[*k] = code;
+  return remembered{*k, code};
+}
+
+void menu_actions::remember_subscriber(std::string_view msisdn, std::string_view language) {
+  const auto e = entry(msisdn, language);
+  if (e && (subscribers_.size() < max_subscribers_remembered || subscribers_.contains(e->first)))
+    subscribers_[e->first] = e->second;
+}
+
+void menu_actions::remember_subscribers(const std::vector<remembered>& all) {
+  subscribers_.reserve(std::min(all.size(), max_subscribers_remembered));
+  for (const auto& [key, language] : all)
+    if (subscribers_.size() < max_subscribers_remembered || subscribers_.contains(key))
+      subscribers_[key] = language;
 }
 
 // A store read on the reader pool; the result goes back to the network thread.

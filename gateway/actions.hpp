@@ -9,6 +9,7 @@
 #include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -69,6 +70,11 @@ class menu_actions {
   /// needs no store read: loaded at start-up, added to on registration. A number not here is
   /// looked up in the store (the CLI may have added it) before it is called unregistered.
   void remember_subscriber(std::string_view msisdn, std::string_view language);
+  /// The start-up load: MSISDN digits as a number (the length on top) and the language code,
+  /// 16 bytes an entry, so that a million subscribers pass through main() without strings.
+  using remembered = std::pair<std::uint64_t, std::array<char, 2>>;
+  static std::optional<remembered> entry(std::string_view msisdn, std::string_view language);
+  void remember_subscribers(const std::vector<remembered>& all);
 
   static constexpr std::size_t max_subscribers_remembered = 2'000'000;
 

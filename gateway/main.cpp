@@ -161,13 +161,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   // Read at start-up, on the writer connection, before the writer thread owns it.
-  std::vector<std::pair<std::string, std::string>> subscribers;
+  std::vector<ussdpay::menu_actions::remembered> subscribers;
   {
     ussdpay::store::stmt q(*conn,
                            "SELECT msisdn, language FROM subscribers WHERE pin_hash IS NOT NULL "
                            "LIMIT ?");
     q.bind(1, static_cast<std::int64_t>(ussdpay::menu_actions::max_subscribers_remembered));
-    while (q.step()) subscribers.emplace_back(q.text(0), q.text(1));
+    while (q.step())
+      if (auto e = ussdpay::menu_actions::entry(q.text(0), q.text(1))) subscribers.push_back(*e);
   }
 
   std::vector<std::vector<ussdpay::adapters::demo_posting>> books;
@@ -248,7 +249,7 @@ int main(int argc, char** argv) {
   ussdpay::menu_actions actions(
       io.get_executor(), billers, cfg,
       {writer, readers, wallet, payments, [&outbox] { outbox.poke(); }, send_now});
-  for (const auto& [msisdn, language] : subscribers) actions.remember_subscriber(msisdn, language);
+  actions.remember_subscribers(subscribers);
   subscribers = {};
 
   auto submit = [&](ussdpay::smpp::pdu p) {
