@@ -128,19 +128,8 @@ biller_entry* menu_actions::find(const menus::dialog_state& s) {
   return id == nullptr ? nullptr : find(*id);
 }
 
-namespace {
-// E.164 digits (at most 15) as a number; nullopt for anything else.
-std::optional<std::uint64_t> msisdn_key(std::string_view msisdn) {
-  if (msisdn.empty() || msisdn.size() > 15) return std::nullopt;
-  std::uint64_t k = 0;
-  for (char c : msisdn) {
-    if (c < '0' || c > '9') return std::nullopt;
-    k = k * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  // The length on top (x 10^15), so "0092..." and "92..." stay apart.
-  return k + msisdn.size() * 1'000'000'000'000'000ull;
-}
-}  // namespace
+// The dialogs' own key for a number (digits and length): one map entry per subscriber.
+using ussd::msisdn_key;
 
 std::string menu_actions::language(std::string_view msisdn) const {
   const auto k = msisdn_key(msisdn);

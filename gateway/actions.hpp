@@ -70,7 +70,7 @@ class menu_actions {
   /// needs no store read: loaded at start-up, added to on registration. A number not here is
   /// looked up in the store (the CLI may have added it) before it is called unregistered.
   void remember_subscriber(std::string_view msisdn, std::string_view language);
-  /// The start-up load: MSISDN digits as a number (the length on top) and the language code,
+  /// The start-up load: MSISDN digits as a number (ussd::msisdn_key) and the language code,
   /// 16 bytes an entry, so that a million subscribers pass through main() without strings.
   using remembered = std::pair<std::uint64_t, std::array<char, 2>>;
   static std::optional<remembered> entry(std::string_view msisdn, std::string_view language);

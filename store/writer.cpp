@@ -112,16 +112,20 @@ void group_writer::run() {
       batch_error = run_sql("COMMIT");
       if (batch_error) run_sql("ROLLBACK");
     }
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      if (batch_error || results[i]) ++failed;
+    {
+      // Counted before anyone hears of the batch: a caller woken by its completion sees it.
+      std::lock_guard lock(m_);
+      stats_.jobs += batch.size();
+      stats_.failed += failed;
+      if (!batch_error) ++stats_.commits;
+      if (batch.size() > stats_.max_batch) stats_.max_batch = batch.size();
+    }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& err = batch_error ? batch_error : results[i];
-      if (err) ++failed;
       if (batch[i].done) batch[i].done(!err, err);
     }
-    std::lock_guard lock(m_);
-    stats_.jobs += batch.size();
-    stats_.failed += failed;
-    if (!batch_error) ++stats_.commits;
-    if (batch.size() > stats_.max_batch) stats_.max_batch = batch.size();
   }
 }
 
