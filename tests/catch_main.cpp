@@ -1,4 +1,4 @@
-// Catch2 runner for the integration tests.
+// The one Catch2 runner, compiled once for every test executable.
 #define CATCH_CONFIG_RUNNER
 #include <csignal>
 
