@@ -57,8 +57,8 @@ struct store_config {
 struct pin_config {
   std::string pepper_file;
   std::string pepper;  ///< loaded; USSDPAY_PIN_PEPPER wins over pepper_file
-  /// PBKDF2-HMAC-SHA256 iterations per PIN check (the cost of each guess).
-  std::uint32_t iterations = 1'000;
+  /// PBKDF2-HMAC-SHA256 iterations per PIN check (the cost of each guess; see docs/payments.md).
+  std::uint32_t iterations = 100;
   /// Wrong PINs in a row before the PIN locks, and for how long.
   std::uint32_t max_wrong = 3;
   std::chrono::milliseconds lockout{30 * 60'000};

@@ -17,7 +17,10 @@ reader_pool::reader_pool(const std::string& path, std::size_t threads, std::size
     conns.push_back(std::move(*d));
   }
   for (auto& c : conns)
-    threads_.emplace_back([this, c = std::move(c)]() mutable { run(std::move(c)); });
+    threads_.emplace_back([this, c = std::move(c), n = threads_.size()]() mutable {
+      name_this_thread("store-read-" + std::to_string(n));
+      run(std::move(c));
+    });
 }
 
 reader_pool::~reader_pool() {

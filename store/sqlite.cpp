@@ -1,9 +1,11 @@
 #include "store/sqlite.hpp"
 
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 namespace ussdpay::store {
@@ -54,6 +56,11 @@ void db::give(sqlite3_stmt* s) {
 }
 
 std::optional<db> db::open(const std::string& path, open_mode mode, db_error& err) {
+  // Before SQLite's first use in this process: no memory statistics. With them on (the
+  // default), every sqlite3_malloc and free takes one process-wide mutex, which the writer and
+  // the readers then contend for. Refused (harmlessly) if SQLite was initialised already.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* h = nullptr;
   const int access = mode == open_mode::writer       ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                      : mode == open_mode::checkpoint ? SQLITE_OPEN_READWRITE
@@ -211,6 +218,10 @@ std::string stmt::text(int col) const {
 
 bool stmt::is_null(int col) const {
   return sqlite3_column_type(s_, col) == SQLITE_NULL;
+}
+
+void name_this_thread(const std::string& name) {
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }
 
 }  // namespace ussdpay::store

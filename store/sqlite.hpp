@@ -95,4 +95,7 @@ class stmt {
   std::optional<db_error> err_;
 };
 
+/// Names the calling thread (at most 15 characters shown) for `top -H`, `perf` and core dumps.
+void name_this_thread(const std::string& name);
+
 }  // namespace ussdpay::store

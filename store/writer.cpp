@@ -43,6 +43,7 @@ group_writer::~group_writer() {
 }
 
 void group_writer::run_checkpoints() {
+  name_this_thread("store-ckpt");
   std::unique_lock lock(m_);
   while (!stopping_) {
     checkpoint_wake_.wait_for(lock, checkpoint_.every, [&] { return stopping_; });
@@ -77,6 +78,7 @@ std::size_t group_writer::queued() const {
 }
 
 void group_writer::run() {
+  name_this_thread("store-writer");
   std::vector<item> batch;
   std::vector<std::optional<db_error>> results;
   for (;;) {
