@@ -272,9 +272,14 @@ int payments_show(const config& cfg, const std::string& ref) {
     std::cout << fmt::format("  ledger {:<22} {:>12}  {} {} -> {} {}  {}\n", e.text(0),
                              menus::format_money(e.int64(1), p->currency), e.text(2), e.text(3),
                              e.text(4), e.text(5), when(e.int64(6)));
-  for (const auto& m : store::messages_for(d, ref))
-    std::cout << fmt::format("  sms {:<20} {:<9} tries {} id {}: {}\n", m.kind, m.state, m.attempts,
-                             m.message_id.empty() ? "-" : m.message_id, m.body);
+  for (const auto& m : store::messages_for(d, ref)) {
+    std::cout << fmt::format("  sms {:<20} {:<13} tries {} id {}", m.kind, m.state, m.attempts,
+                             m.message_id.empty() ? "-" : m.message_id);
+    if (m.delivered_at != 0)
+      std::cout << fmt::format(" receipt {} stat:{} err:{}", when(m.delivered_at), m.delivery_stat,
+                               m.delivery_error.empty() ? "-" : m.delivery_error);
+    std::cout << fmt::format(": {}\n", m.body);
+  }
   return 0;
 }
 

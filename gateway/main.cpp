@@ -23,6 +23,7 @@
 #include "gateway/config.hpp"
 #include "gateway/payments/service.hpp"
 #include "gateway/smpp/client.hpp"
+#include "gateway/sms/dlr.hpp"
 #include "gateway/sms/outbox.hpp"
 #include "gateway/sms/receipts.hpp"
 #include "gateway/ussd_service.hpp"
@@ -261,8 +262,10 @@ int main(int argc, char** argv) {
   };
   ussdpay::ussd_service ussd(io.get_executor(), cfg, menus.cat, actions, submit);
   auto on_inbound = [&](const ussdpay::smpp::pdu& p) -> std::uint32_t {
-    if (const auto* sm = std::get_if<ussdpay::smpp::sm_body>(&p.body)) return ussd.on_deliver(*sm);
-    return ussdpay::smpp::status::ok;
+    const auto* sm = std::get_if<ussdpay::smpp::sm_body>(&p.body);
+    if (sm == nullptr) return ussdpay::smpp::status::ok;
+    if (ussdpay::sms::is_receipt(*sm)) return outbox.on_receipt(*sm);
+    return ussd.on_deliver(*sm);
   };
   ussdpay::smpp::smsc_client client(io.get_executor(), cfg.smpp, on_inbound);
   client_ptr = &client;
@@ -324,11 +327,14 @@ int main(int argc, char** argv) {
   io.run();
   const auto ws = writer.stats();
   const auto& ps = payments.stats();
+  const auto& os = outbox.stats();
   spdlog::info(
       "ussdpayd: store {} jobs in {} commits (largest batch {}, {} failed), {} checkpoints; "
       "payments {} created, {} committed, {} failed, {} unknown, {} to review, {} still open; "
-      "sms {} sent, {} failed",
+      "sms {} sent, {} failed; receipts {} matched, {} for unknown ids, {} repeated, {} not "
+      "final, {} unreadable",
       ws.jobs, ws.commits, ws.max_batch, ws.failed, ws.checkpoints, ps.created, ps.committed,
-      ps.failed, ps.unknown, ps.review, ps.in_flight, outbox.stats().sent, outbox.stats().failed);
+      ps.failed, ps.unknown, ps.review, ps.in_flight, os.sent, os.failed, os.receipts_matched,
+      os.receipts_unknown, os.receipts_repeated, os.receipts_pending, os.receipts_unreadable);
   return 0;
 }

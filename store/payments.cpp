@@ -183,13 +183,14 @@ std::vector<std::pair<std::string, std::int64_t>> totals_by_biller(db& d, std::s
 namespace {
 
 constexpr std::string_view message_columns =
-    "id, ref, kind, msisdn, body, state, message_id, attempts, next_at, created_at";
+    "id, ref, kind, msisdn, body, state, message_id, attempts, next_at, created_at, "
+    "delivery_stat, delivery_error, delivered_at";
 
 std::vector<outbox_message> read_messages(stmt& s) {
   std::vector<outbox_message> out;
   while (s.step())
     out.push_back({s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6),
-                   s.int64(7), s.int64(8), s.int64(9)});
+                   s.int64(7), s.int64(8), s.int64(9), s.text(10), s.text(11), s.int64(12)});
   return out;
 }
 
@@ -221,18 +222,40 @@ std::vector<outbox_message> due_messages(db& d, std::int64_t now, std::size_t li
 }
 
 std::optional<db_error> update_message(db& d, std::int64_t id, std::string_view state,
-                                       std::string_view message_id, std::int64_t attempts,
-                                       std::int64_t next_at, std::int64_t now) {
+                                       std::string_view message_id, std::string_view message_key,
+                                       std::int64_t attempts, std::int64_t next_at,
+                                       std::int64_t now) {
   stmt s(d,
-         "UPDATE outbox SET state = ?, message_id = ?, attempts = ?, next_at = ?, updated_at = ? "
-         "WHERE id = ?");
+         "UPDATE outbox SET state = ?, message_id = ?, message_key = ?, attempts = ?, next_at = ?, "
+         "updated_at = ? WHERE id = ?");
   return s.bind(1, state)
       .bind(2, message_id)
-      .bind(3, attempts)
-      .bind(4, next_at)
-      .bind(5, now)
-      .bind(6, id)
+      .bind(3, message_key)
+      .bind(4, attempts)
+      .bind(5, next_at)
+      .bind(6, now)
+      .bind(7, id)
       .run();
+}
+
+std::optional<delivery_match> record_delivery(db& d, const std::vector<std::string>& keys,
+                                              std::string_view state, std::string_view stat,
+                                              std::string_view error, std::int64_t now) {
+  // A sent message first, by the best key; only then a message that already has its receipt.
+  for (const auto& key : keys) {
+    stmt s(d,
+           "UPDATE outbox SET state = ?, delivery_stat = ?, delivery_error = ?, delivered_at = ?, "
+           "updated_at = ? WHERE id = (SELECT id FROM outbox WHERE message_key = ? AND state = "
+           "'sent' ORDER BY id DESC LIMIT 1) RETURNING id, ref, kind");
+    s.bind(1, state).bind(2, stat).bind(3, error).bind(4, now).bind(5, now).bind(6, key);
+    if (s.step()) return delivery_match{s.int64(0), s.text(1), s.text(2), false};
+  }
+  for (const auto& key : keys) {
+    stmt s(d, "SELECT id, ref, kind FROM outbox WHERE message_key = ? ORDER BY id DESC LIMIT 1");
+    s.bind(1, key);
+    if (s.step()) return delivery_match{s.int64(0), s.text(1), s.text(2), true};
+  }
+  return std::nullopt;
 }
 
 std::vector<outbox_message> messages_for(db& d, std::string_view ref) {

@@ -73,6 +73,8 @@ struct outbox_message {
   std::int64_t id = 0;
   std::string ref, kind, msisdn, body, state, message_id;
   std::int64_t attempts = 0, next_at = 0, created_at = 0;
+  std::string delivery_stat, delivery_error;  ///< from the delivery receipt, "" before one
+  std::int64_t delivered_at = 0;              ///< when the receipt came (ms), 0 before one
 };
 enum class enqueue_status : std::uint8_t { queued, already_queued, failed };
 /// Queues one message per (ref, kind): a second one for the same pair is not queued.
@@ -80,9 +82,24 @@ enqueue_status enqueue_message(db& d, std::string_view ref, std::string_view kin
                                std::string_view msisdn, std::string_view body, std::int64_t now);
 /// Queued messages due by `now`, oldest first.
 std::vector<outbox_message> due_messages(db& d, std::int64_t now, std::size_t limit);
+/// After a submit: the new state, and the SMSC's message id as given and in canonical form
+/// (`message_key`, what delivery receipts are matched on; "" when there is none).
 std::optional<db_error> update_message(db& d, std::int64_t id, std::string_view state,
-                                       std::string_view message_id, std::int64_t attempts,
-                                       std::int64_t next_at, std::int64_t now);
+                                       std::string_view message_id, std::string_view message_key,
+                                       std::int64_t attempts, std::int64_t next_at,
+                                       std::int64_t now);
+/// What a delivery receipt matched.
+struct delivery_match {
+  std::int64_t id = 0;
+  std::string ref, kind;
+  bool repeated = false;  ///< the message already had a final state: this receipt changed nothing
+};
+/// Records a final delivery state ("delivered", "undeliverable", "expired") on the message
+/// whose message_key is the first of `keys` to match a sent message (or, failing that, any
+/// message: a repeated receipt). nullopt: no message has any of these keys.
+std::optional<delivery_match> record_delivery(db& d, const std::vector<std::string>& keys,
+                                              std::string_view state, std::string_view stat,
+                                              std::string_view error, std::int64_t now);
 std::vector<outbox_message> messages_for(db& d, std::string_view ref);
 /// Queues a fresh copy of the newest message about `ref` (kind "<kind>-resend-<n>"), bounded
 /// to `max_resends` copies. false when there is none to copy or the bound is reached.

@@ -7,7 +7,7 @@ namespace ussdpay::store {
 namespace {
 
 // Money is integer minor units everywhere. Times are Unix milliseconds (UTC).
-constexpr std::array<migration, 3> all{{
+constexpr std::array<migration, 4> all{{
     {1, R"sql(
 -- Subscribers: MSISDN in E.164 without '+'. The PIN is stored only as a salted, peppered slow
 -- hash (never the PIN); pin_kdf names the function and its cost so it can be raised later.
@@ -172,6 +172,16 @@ CREATE TABLE one_time_codes (
   window_start INTEGER NOT NULL,
   PRIMARY KEY (msisdn, purpose)
 ) STRICT, WITHOUT ROWID;
+)sql"},
+    {4, R"sql(
+-- Delivery receipts. message_key is the SMSC's message id in one canonical form (lower case,
+-- no leading zeros: gateway/sms/dlr.hpp), so a receipt that writes the id in decimal, in hex or
+-- padded still finds its message; delivery_stat and delivery_error are the receipt's own words.
+ALTER TABLE outbox ADD COLUMN message_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN delivery_stat TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN delivery_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN delivered_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX outbox_by_message_key ON outbox(message_key) WHERE message_key != '';
 )sql"},
 }};
 

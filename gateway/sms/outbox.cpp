@@ -9,6 +9,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "gateway/sms/dlr.hpp"
 #include "gateway/store_async.hpp"
 #include "store/payments.hpp"
 
@@ -159,13 +160,59 @@ void outbox_sender::submit_one(std::int64_t id, std::string msisdn, const std::s
       });
     };
     const auto message_id = r.message_id;
+    const auto key = message_key(message_id);
+    if (!message_id.empty() && key.empty())
+      spdlog::warn("sms: message {}: the SMSC's id is not one we can match receipts to", id);
     if (!writer_.submit(
-            [id, state, message_id, tries, next_at, now](store::db& d) {
-              return !store::update_message(d, id, state, message_id, tries, next_at, now);
+            [id, state, message_id, key, tries, next_at, now](store::db& d) {
+              return !store::update_message(d, id, state, message_id, key, tries, next_at, now);
             },
             release))
       release(false, store::db_error{0, "writer queue full"});
   });
+}
+
+std::uint32_t outbox_sender::on_receipt(const smpp::sm_body& in) {
+  ++stats_.receipts;
+  auto parsed = parse_receipt(in);
+  if (auto* e = std::get_if<receipt_error>(&parsed)) {
+    ++stats_.receipts_unreadable;
+    spdlog::warn("sms: unreadable delivery receipt from {}: {}", in.source.addr.substr(0, 21),
+                 e->reason);
+    return smpp::status::ok;  // refused, the SMSC would only send it again
+  }
+  auto r = std::get<delivery_receipt>(std::move(parsed));
+  const auto state = to_string(r.state);
+  if (state.empty()) {
+    ++stats_.receipts_pending;  // ENROUTE, ACCEPTD: the final one follows
+    return smpp::status::ok;
+  }
+  auto keys = receipt_keys(r.message_id);
+  auto match = std::make_shared<std::optional<store::delivery_match>>();
+  auto job = [keys = std::move(keys), state = std::string(state), stat = r.stat, err = r.error,
+              match](store::db& d) {
+    *match = store::record_delivery(d, keys, state, stat, err, now_ms());
+    return true;
+  };
+  auto done = [this, match, id = std::move(r.message_id), state = std::string(state),
+               alive = alive_](bool, std::optional<store::db_error> e) {
+    asio::post(ex_, [this, match, id, state, e, alive] {
+      if (!*alive) return;
+      if (e) {
+        spdlog::error("sms: could not record the receipt for {}: {}", id, e->message);
+      } else if (!*match) {
+        ++stats_.receipts_unknown;
+        spdlog::info("sms: delivery receipt for an unknown message id {} ({})", id, state);
+      } else if ((*match)->repeated) {
+        ++stats_.receipts_repeated;
+      } else {
+        ++stats_.receipts_matched;
+        spdlog::debug("sms: {} {} {} (message id {})", (*match)->ref, (*match)->kind, state, id);
+      }
+    });
+  };
+  if (!writer_.submit(std::move(job), done)) done(false, store::db_error{0, "writer queue full"});
+  return smpp::status::ok;
 }
 
 }  // namespace ussdpay::sms

@@ -3,7 +3,7 @@
 // acknowledged; temporary failures (throttled, queue full, timeout, link lost) are retried with
 // back-off, permanent ones are marked failed after max_attempts. A message being submitted is
 // never read again until its outcome is written, so one process submits each row once per try.
-// (Delivery receipts, segmentation per profile and reminders come with the receipts issue.)
+// Delivery receipts (on_receipt) set the final state: delivered, undeliverable, expired.
 #pragma once
 
 #include <chrono>
@@ -46,6 +46,10 @@ struct outbox_config {
 struct outbox_stats {
   std::uint64_t submitted = 0, sent = 0, retried = 0, failed = 0;
   std::size_t in_flight = 0;
+  /// Delivery receipts: all; matched to a message; for an id we never sent; again for a message
+  /// that had its final state; not final yet (ENROUTE, ACCEPTD); unreadable.
+  std::uint64_t receipts = 0, receipts_matched = 0, receipts_unknown = 0, receipts_repeated = 0,
+                receipts_pending = 0, receipts_unreadable = 0;
 };
 
 class outbox_sender {
@@ -62,6 +66,9 @@ class outbox_sender {
   /// Something was queued: read the outbox now rather than at the next poll.
   void poke();
   void stop();
+  /// A deliver_sm that is a delivery receipt (sms::is_receipt): records the message's final
+  /// state. Always answered ok (status returned for the deliver_sm_resp).
+  std::uint32_t on_receipt(const smpp::sm_body& in);
   const outbox_stats& stats() const { return stats_; }
 
  private:

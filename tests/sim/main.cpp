@@ -438,6 +438,18 @@ int main(int argc, char** argv) {
                  "send answers after every N requests of one read (0 = after the whole read)");
   bool no_receipts = false;
   app.add_flag("--no-receipts", no_receipts, "never send delivery receipts");
+  app.add_option("--receipt-ids", opt.receipt_ids,
+                 "how receipts write the message id: same (as submit_sm_resp), other-base "
+                 "(hex <-> decimal), padded (lower case, 20 characters with leading zeros)")
+      ->check(CLI::IsMember({"same", "other-base", "padded"}));
+  app.add_option("--receipt-form", opt.receipt_form,
+                 "where receipts say it: both (TLVs and the id:... stat:... text), tlv, text")
+      ->check(CLI::IsMember({"both", "tlv", "text"}));
+  app.add_option("--receipt-stat", opt.receipt_stat, "the state every receipt reports")
+      ->check(CLI::IsMember({"DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "DELETED", "ENROUTE",
+                             "ACCEPTD", "UNKNOWN"}));
+  app.add_option("--stray-receipts", opt.stray_receipts,
+                 "after each receipt, send N more for message ids never given out");
   app.add_option("--script", script, "scripted mode: the script to run");
   app.add_option("--step-timeout-ms", step_timeout_ms, "scripted mode: wait per expect step");
   app.add_option("--msisdn", msisdn,

@@ -338,16 +338,45 @@ void smsc::schedule_receipt(const sm_body& submitted, const std::string& message
   std::tm tm{};
   gmtime_r(&now, &tm);
   std::strftime(when, sizeof when, "%y%m%d%H%M", &tm);
-  r.short_message = fmt::format(
-      "id:{} sub:001 dlvrd:001 submit date:{} done date:{} stat:DELIVRD err:000 text:{}",
-      message_id, when, when, submitted.short_message.substr(0, 20));
-  if (r.short_message.size() > 253) r.short_message.resize(253);
-  r.tlvs.push_back(tlv::octets(tag::receipted_message_id, message_id + '\0'));
-  r.tlvs.push_back(tlv::u8(tag::message_state, 2));  // DELIVERED
+  // The id as this SMSC writes it in receipts (see smsc_options::receipt_ids).
+  std::string id = message_id;
+  const int base = opt_.decimal_message_ids ? 10 : 16;
+  const auto number = std::stoull(message_id, nullptr, base);
+  if (opt_.receipt_ids == "other-base")
+    id = base == 16 ? fmt::format("{}", number) : fmt::format("{:X}", number);
+  else if (opt_.receipt_ids == "padded")
+    id = base == 16 ? fmt::format("{:020x}", number) : fmt::format("{:020}", number);
+  static constexpr std::pair<std::string_view, std::uint8_t> states[] = {
+      {"ENROUTE", 1}, {"DELIVRD", 2}, {"EXPIRED", 3}, {"DELETED", 4},
+      {"UNDELIV", 5}, {"ACCEPTD", 6}, {"UNKNOWN", 7}, {"REJECTD", 8}};
+  std::uint8_t state = 2;
+  for (const auto& [word, value] : states)
+    if (word == opt_.receipt_stat) state = value;
+  const bool text = opt_.receipt_form != "tlv", tlvs = opt_.receipt_form != "text";
+  auto make = [&](const std::string& rid) {
+    sm_body b = r;
+    if (text) {
+      b.short_message =
+          fmt::format("id:{} sub:001 dlvrd:{} submit date:{} done date:{} stat:{} err:{} text:{}",
+                      rid, state == 2 ? "001" : "000", when, when, opt_.receipt_stat,
+                      state == 2 ? "000" : "001", submitted.short_message.substr(0, 20));
+      if (b.short_message.size() > 253) b.short_message.resize(253);
+    }
+    if (tlvs) {
+      b.tlvs.push_back(tlv::octets(tag::receipted_message_id, rid + '\0'));
+      b.tlvs.push_back(tlv::u8(tag::message_state, state));
+    }
+    return b;
+  };
+  std::vector<sm_body> out{make(id)};
+  for (std::uint32_t i = 0; i < opt_.stray_receipts; ++i)
+    out.push_back(make(
+        fmt::format("{}{}", opt_.decimal_message_ids ? "99999999" : "FFFFFFFF", next_stray_++)));
   auto t = std::make_shared<asio::steady_timer>(ex_, opt_.receipt_delay);
   auto alive = alive_;
-  t->async_wait([this, alive, t, r = std::move(r)](boost::system::error_code) mutable {
-    if (*alive) deliver(std::move(r));
+  t->async_wait([this, alive, t, out = std::move(out)](boost::system::error_code) mutable {
+    if (!*alive) return;
+    for (auto& b : out) deliver(std::move(b));
   });
 }
 

@@ -49,6 +49,16 @@ struct smsc_options {
   bool silent = false;               ///< accept binds, then never answer anything
   bool receipts = true;              ///< send a delivery receipt when registered_delivery asks
   milliseconds receipt_delay{20};
+  /// How a receipt writes the message id it is about: "same" as submit_sm_resp gave it,
+  /// "other-base" (the same number in decimal if the response was hex, and the reverse), or
+  /// "padded" (lower case, zero-padded to 20 characters): the forms real SMSCs mix up.
+  std::string receipt_ids = "same";
+  /// Where a receipt says what happened: "both" (TLVs and text), "tlv", or "text".
+  std::string receipt_form = "both";
+  /// The state every receipt reports: DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, ENROUTE.
+  std::string receipt_stat = "DELIVRD";
+  /// After each receipt, this many more for message ids the SMSC never gave out.
+  std::uint32_t stray_receipts = 0;
   std::string service_address = "123";  ///< destination_addr of dials (the short code)
   /// The operator's USSD dialect: ops, dialog id, text coding. Read when the smsc is made.
   ussd::profile profile;
@@ -148,6 +158,7 @@ class smsc {
   ussd_centre_fsm ussd_;
   smpp::pdu deliver_;  // reused for every USSD deliver_sm, so a hop allocates nothing here
   std::uint64_t next_message_id_ = 0x5A000000;
+  std::uint64_t next_stray_ = 1;  ///< ids for receipts about messages never sent
   smsc_stats stats_;
   std::shared_ptr<bool> alive_;
 };

@@ -181,13 +181,48 @@ TEST_CASE("one message per payment and kind; resends are copies, bounded", "[sto
   auto due = due_messages(d, 5, 10);
   REQUIRE(due.size() == 1);
   CHECK(due[0].body == "Ref GGGGGGGGGG PAID");
-  REQUIRE_FALSE(update_message(d, due[0].id, "sent", "abc", 1, 0, 7));
+  REQUIRE_FALSE(update_message(d, due[0].id, "sent", "abc", "abc", 1, 0, 7));
   CHECK(due_messages(d, 100, 10).empty());
   CHECK(requeue_message(d, "GGGGGGGGGG", "923001234567", 8, 2));
   CHECK(requeue_message(d, "GGGGGGGGGG", "923001234567", 9, 2));
   CHECK_FALSE(requeue_message(d, "GGGGGGGGGG", "923001234567", 10, 2));
   CHECK_FALSE(requeue_message(d, "GGGGGGGGGG", "923000000000", 10, 2));  // not theirs
   CHECK(messages_for(d, "GGGGGGGGGG").size() == 3);
+}
+
+TEST_CASE("a delivery receipt sets the final state of the message with its key, once", "[store]") {
+  fixture t;
+  auto& d = *t.conn;
+  REQUIRE_FALSE(insert_payment(d, sample("HHHHHHHHHH")));
+  REQUIRE(enqueue_message(d, "HHHHHHHHHH", "confirmed", "923001234567", "PAID", 5) ==
+          enqueue_status::queued);
+  REQUIRE(enqueue_message(d, "HHHHHHHHHH", "pending", "923001234567", "PENDING", 5) ==
+          enqueue_status::queued);
+  auto due = due_messages(d, 5, 10);
+  REQUIRE(due.size() == 2);
+  // The first is acknowledged as "0001A2B" (kept as given, keyed "1a2b"); the second not yet.
+  REQUIRE_FALSE(update_message(d, due[0].id, "sent", "0001A2B", "1a2b", 1, 0, 7));
+  // A key nobody has: nothing changes.
+  CHECK_FALSE(record_delivery(d, {"ffff", "65535"}, "delivered", "DELIVRD", "000", 8));
+  // The second key matches (the receipt wrote the id in decimal).
+  auto m = record_delivery(d, {"6699", "1a2b"}, "delivered", "DELIVRD", "000", 9);
+  REQUIRE(m);
+  CHECK(m->ref == "HHHHHHHHHH");
+  CHECK(m->kind == "confirmed");
+  CHECK_FALSE(m->repeated);
+  // Again: the message keeps its first final state.
+  auto again = record_delivery(d, {"1a2b"}, "undeliverable", "UNDELIV", "001", 10);
+  REQUIRE(again);
+  CHECK(again->repeated);
+  const auto all = messages_for(d, "HHHHHHHHHH");
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].state == "delivered");
+  CHECK(all[0].message_id == "0001A2B");
+  CHECK(all[0].delivery_stat == "DELIVRD");
+  CHECK(all[0].delivery_error == "000");
+  CHECK(all[0].delivered_at == 9);
+  CHECK(all[1].state == "queued");
+  CHECK(all[1].delivered_at == 0);
 }
 
 TEST_CASE("saved accounts: bounded, no twins, removable; complaints once per payment", "[store]") {
