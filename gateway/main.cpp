@@ -23,7 +23,7 @@
 #include "gateway/config.hpp"
 #include "gateway/payments/service.hpp"
 #include "gateway/smpp/client.hpp"
-#include "gateway/sms/dlr.hpp"
+#include "gateway/smpp/receipt.hpp"
 #include "gateway/sms/outbox.hpp"
 #include "gateway/sms/receipts.hpp"
 #include "gateway/ussd_service.hpp"
@@ -264,7 +264,7 @@ int main(int argc, char** argv) {
   auto on_inbound = [&](const ussdpay::smpp::pdu& p) -> std::uint32_t {
     const auto* sm = std::get_if<ussdpay::smpp::sm_body>(&p.body);
     if (sm == nullptr) return ussdpay::smpp::status::ok;
-    if (ussdpay::sms::is_receipt(*sm)) return outbox.on_receipt(*sm);
+    if (ussdpay::smpp::is_receipt(*sm)) return outbox.on_receipt(*sm);
     return ussd.on_deliver(*sm);
   };
   ussdpay::smpp::smsc_client client(io.get_executor(), cfg.smpp, on_inbound);

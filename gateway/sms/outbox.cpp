@@ -9,7 +9,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "gateway/sms/dlr.hpp"
+#include "gateway/smpp/receipt.hpp"
 #include "gateway/store_async.hpp"
 #include "store/payments.hpp"
 
@@ -160,7 +160,7 @@ void outbox_sender::submit_one(std::int64_t id, std::string msisdn, const std::s
       });
     };
     const auto message_id = r.message_id;
-    const auto key = message_key(message_id);
+    const auto key = smpp::message_key(message_id);
     if (!message_id.empty() && key.empty())
       spdlog::warn("sms: message {}: the SMSC's id is not one we can match receipts to", id);
     if (!writer_.submit(
@@ -174,20 +174,20 @@ void outbox_sender::submit_one(std::int64_t id, std::string msisdn, const std::s
 
 std::uint32_t outbox_sender::on_receipt(const smpp::sm_body& in) {
   ++stats_.receipts;
-  auto parsed = parse_receipt(in);
-  if (auto* e = std::get_if<receipt_error>(&parsed)) {
+  auto parsed = smpp::parse_receipt(in);
+  if (auto* e = std::get_if<smpp::receipt_error>(&parsed)) {
     ++stats_.receipts_unreadable;
     spdlog::warn("sms: unreadable delivery receipt from {}: {}", in.source.addr.substr(0, 21),
                  e->reason);
     return smpp::status::ok;  // refused, the SMSC would only send it again
   }
-  auto r = std::get<delivery_receipt>(std::move(parsed));
-  const auto state = to_string(r.state);
+  auto r = std::get<smpp::delivery_receipt>(std::move(parsed));
+  const auto state = smpp::to_string(r.state);
   if (state.empty()) {
     ++stats_.receipts_pending;  // ENROUTE, ACCEPTD: the final one follows
     return smpp::status::ok;
   }
-  auto keys = receipt_keys(r.message_id);
+  auto keys = smpp::receipt_keys(r.message_id);
   auto match = std::make_shared<std::optional<store::delivery_match>>();
   auto job = [keys = std::move(keys), state = std::string(state), stat = r.stat, err = r.error,
               match](store::db& d) {

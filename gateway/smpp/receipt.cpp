@@ -1,4 +1,4 @@
-#include "gateway/sms/dlr.hpp"
+#include "gateway/smpp/receipt.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-namespace ussdpay::sms {
+namespace ussdpay::smpp {
 
 namespace {
 
@@ -91,18 +91,18 @@ std::string_view to_string(delivery d) {
   return "";
 }
 
-bool is_receipt(const smpp::sm_body& in) {
+bool is_receipt(const sm_body& in) {
   return (in.esm_class & 0x3C) != 0;
 }
 
-std::variant<delivery_receipt, receipt_error> parse_receipt(const smpp::sm_body& in) {
+std::variant<delivery_receipt, receipt_error> parse_receipt(const sm_body& in) {
   std::string_view text = in.short_message;
   if (text.empty())
-    if (auto payload = smpp::tlv_octets(in.tlvs, smpp::tag::message_payload)) text = *payload;
+    if (auto payload = tlv_octets(in.tlvs, tag::message_payload)) text = *payload;
   if (text.size() > max_text) text = text.substr(0, max_text);
 
   delivery_receipt r;
-  if (auto id = smpp::tlv_octets(in.tlvs, smpp::tag::receipted_message_id))
+  if (auto id = tlv_octets(in.tlvs, tag::receipted_message_id))
     r.message_id = std::string(trim(*id));
   else if (auto f = field(text, "id"))
     r.message_id = std::string(trim(*f));
@@ -110,7 +110,7 @@ std::variant<delivery_receipt, receipt_error> parse_receipt(const smpp::sm_body&
   if (r.message_id.size() > max_id || message_key(r.message_id).empty())
     return receipt_error{"message id is too long or not printable"};
 
-  if (const auto* tlv = smpp::find_tlv(in.tlvs, smpp::tag::message_state)) {
+  if (const auto* tlv = find_tlv(in.tlvs, tag::message_state)) {
     if (tlv->value.size() != 1) return receipt_error{"message_state is not 1 octet"};
     const auto v = static_cast<std::uint8_t>(tlv->value[0]);
     r.state = from_message_state(v);
@@ -125,7 +125,7 @@ std::variant<delivery_receipt, receipt_error> parse_receipt(const smpp::sm_body&
 
   if (auto f = field(text, "err"))
     r.error = printable(*f);
-  else if (const auto* tlv = smpp::find_tlv(in.tlvs, smpp::tag::network_error_code)) {
+  else if (const auto* tlv = find_tlv(in.tlvs, tag::network_error_code)) {
     for (char c : tlv->value.substr(0, 3))
       r.error += fmt::format("{:02x}", static_cast<std::uint8_t>(c));
   }
@@ -166,4 +166,4 @@ std::vector<std::string> receipt_keys(std::string_view id) {
   return keys;
 }
 
-}  // namespace ussdpay::sms
+}  // namespace ussdpay::smpp

@@ -7,7 +7,7 @@
 // ../shared/research/gateways.md section 4): the response may say "1A2B3C" and the receipt
 // "1715004" (the same number in decimal), or "01a2b3c", or "1a2b3c". We store each message's id
 // in one canonical form (message_key) and look a receipt up by its candidate keys, the exact
-// form first (receipt_keys).
+// form first (receipt_keys). The outbox (gateway/sms/outbox.cpp) records what they say.
 #pragma once
 
 #include <optional>
@@ -18,7 +18,7 @@
 
 #include "gateway/smpp/pdu.hpp"
 
-namespace ussdpay::sms {
+namespace ussdpay::smpp {
 
 /// What happened to a message, as far as the receipt says. Only the final ones are recorded.
 enum class delivery : std::uint8_t {
@@ -45,12 +45,12 @@ struct receipt_error {
 };
 
 /// True if the deliver_sm is a receipt or an intermediate notification (esm_class bits 2-5).
-bool is_receipt(const smpp::sm_body& in);
+bool is_receipt(const sm_body& in);
 
 /// Reads a receipt: receipted_message_id and message_state TLVs where present, otherwise the
 /// classic text "id:... sub:... dlvrd:... submit date:... done date:... stat:... err:..." from
 /// short_message or message_payload. Every field is bounded.
-std::variant<delivery_receipt, receipt_error> parse_receipt(const smpp::sm_body& in);
+std::variant<delivery_receipt, receipt_error> parse_receipt(const sm_body& in);
 
 /// One canonical form of a message id: trimmed, lower case, and for an id of hex digits only,
 /// leading zeros dropped ("0" stays).
@@ -61,4 +61,4 @@ std::string message_key(std::string_view id);
 /// a decimal number, that number in hex, then, if it reads as hex, that number in decimal.
 std::vector<std::string> receipt_keys(std::string_view id);
 
-}  // namespace ussdpay::sms
+}  // namespace ussdpay::smpp
