@@ -213,11 +213,12 @@ enqueue_status enqueue_message(db& d, std::string_view ref, std::string_view kin
   return d.changes() == 1 ? enqueue_status::queued : enqueue_status::already_queued;
 }
 
-std::vector<outbox_message> due_messages(db& d, std::int64_t now, std::size_t limit) {
-  stmt s(d,
-         "SELECT " + std::string(message_columns) +
-             " FROM outbox WHERE state = 'queued' AND next_at <= ? ORDER BY next_at, id LIMIT ?");
-  s.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+std::vector<outbox_message> due_messages(db& d, std::int64_t now, std::int64_t after_id,
+                                         std::size_t limit) {
+  stmt s(d, "SELECT " + std::string(message_columns) +
+                " FROM outbox INDEXED BY outbox_queued_by_id WHERE state = 'queued' AND id > ? "
+                "AND next_at <= ? ORDER BY id LIMIT ?");
+  s.bind(1, after_id).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
   return read_messages(s);
 }
 
@@ -241,17 +242,22 @@ std::optional<db_error> update_message(db& d, std::int64_t id, std::string_view 
 std::optional<delivery_match> record_delivery(db& d, const std::vector<std::string>& keys,
                                               std::string_view state, std::string_view stat,
                                               std::string_view error, std::int64_t now) {
+  // "message_key != ''" lets SQLite use the partial index outbox_by_message_key (it cannot
+  // know that the bound key is not empty).
   // A sent message first, by the best key; only then a message that already has its receipt.
   for (const auto& key : keys) {
-    stmt s(d,
-           "UPDATE outbox SET state = ?, delivery_stat = ?, delivery_error = ?, delivered_at = ?, "
-           "updated_at = ? WHERE id = (SELECT id FROM outbox WHERE message_key = ? AND state = "
-           "'sent' ORDER BY id DESC LIMIT 1) RETURNING id, ref, kind");
+    stmt s(
+        d,
+        "UPDATE outbox SET state = ?, delivery_stat = ?, delivery_error = ?, delivered_at = ?, "
+        "updated_at = ? WHERE id = (SELECT id FROM outbox WHERE message_key = ? AND "
+        "message_key != '' AND state = 'sent' ORDER BY id DESC LIMIT 1) RETURNING id, ref, kind");
     s.bind(1, state).bind(2, stat).bind(3, error).bind(4, now).bind(5, now).bind(6, key);
     if (s.step()) return delivery_match{s.int64(0), s.text(1), s.text(2), false};
   }
   for (const auto& key : keys) {
-    stmt s(d, "SELECT id, ref, kind FROM outbox WHERE message_key = ? ORDER BY id DESC LIMIT 1");
+    stmt s(d,
+           "SELECT id, ref, kind FROM outbox WHERE message_key = ? AND message_key != '' ORDER BY "
+           "id DESC LIMIT 1");
     s.bind(1, key);
     if (s.step()) return delivery_match{s.int64(0), s.text(1), s.text(2), true};
   }

@@ -80,8 +80,16 @@ enum class enqueue_status : std::uint8_t { queued, already_queued, failed };
 /// Queues one message per (ref, kind): a second one for the same pair is not queued.
 enqueue_status enqueue_message(db& d, std::string_view ref, std::string_view kind,
                                std::string_view msisdn, std::string_view body, std::int64_t now);
-/// Queued messages due by `now`, oldest first.
-std::vector<outbox_message> due_messages(db& d, std::int64_t now, std::size_t limit);
+/// Queued messages due by `now` with an id above `after_id`, in id order: a sender pages
+/// through the queue with the last id it read.
+std::vector<outbox_message> due_messages(db& d, std::int64_t now, std::int64_t after_id,
+                                         std::size_t limit);
+/// One message's new state after a submit (see update_message).
+struct message_update {
+  std::int64_t id = 0;
+  std::string state, message_id, message_key;
+  std::int64_t attempts = 0, next_at = 0;
+};
 /// After a submit: the new state, and the SMSC's message id as given and in canonical form
 /// (`message_key`, what delivery receipts are matched on; "" when there is none).
 std::optional<db_error> update_message(db& d, std::int64_t id, std::string_view state,

@@ -182,6 +182,9 @@ ALTER TABLE outbox ADD COLUMN delivery_stat TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN delivery_error TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN delivered_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX outbox_by_message_key ON outbox(message_key) WHERE message_key != '';
+-- The sender pages through queued messages in id order (store::due_messages).
+DROP INDEX outbox_queued;
+CREATE INDEX outbox_queued_by_id ON outbox(id) WHERE state = 'queued';
 )sql"},
 }};
 

@@ -91,88 +91,201 @@ void outbox_sender::stop() {
 }
 
 void outbox_sender::poke() {
+  rescan_ = true;
+  wake();
+}
+
+void outbox_sender::wake() {
   poked_ = true;
   wake_.cancel();
 }
 
+bool outbox_sender::take_token() {
+  if (cfg_.max_per_second == 0) return true;
+  const auto now = std::chrono::steady_clock::now();
+  const double rate = cfg_.max_per_second;
+  const double burst = std::max(1.0, rate / 20);  // at most 50 ms worth at once
+  tokens_ =
+      std::min(burst, tokens_ + rate * std::chrono::duration<double>(now - refilled_).count());
+  refilled_ = now;
+  if (tokens_ < 1) return false;
+  tokens_ -= 1;
+  return true;
+}
+
 asio::awaitable<void> outbox_sender::run() {
   const auto alive = alive_;
+  // A page is a few windows' worth: enough to keep the window full while the next is read.
+  const std::size_t page = std::clamp<std::size_t>(cfg_.max_in_flight * 4, 64, 2'000);
   while (*alive) {
     poked_ = false;
-    const std::size_t room =
-        cfg_.max_in_flight > in_flight_.size() ? cfg_.max_in_flight - in_flight_.size() : 0;
-    if (room > 0) {
+    if (rescan_) {
+      rescan_ = false;
+      pass_done_ = false;
+    }
+    // 1. Read the next page once the local queue runs short.
+    if (queue_.size() < cfg_.max_in_flight && !pass_done_) {
       auto due = std::make_shared<std::vector<store::outbox_message>>();
-      const auto limit = room + in_flight_.size();  // rows in flight are still 'queued'
-      std::function<void(store::db&)> job = [due, limit](store::db& d) {
-        *due = store::due_messages(d, now_ms(), limit);
+      const auto after = cursor_;
+      const auto limit = page;
+      std::function<void(store::db&)> job = [due, after, limit](store::db& d) {
+        *due = store::due_messages(d, now_ms(), after, limit);
       };
       const bool read = co_await on_reader(readers_, ex_, std::move(job));
       if (!*alive) co_return;
-      if (read)
-        for (auto& m : *due)
-          if (in_flight_.size() < cfg_.max_in_flight && !in_flight_.contains(m.id))
-            submit_one(m.id, m.msisdn, m.body, m.attempts);
+      ++stats_.pages;
+      if (!read) {
+        pass_done_ = true;  // the readers are saturated: try again at the next poll
+      } else {
+        for (auto& m : *due) {
+          cursor_ = m.id;
+          if (held_.insert(m.id).second) queue_.push_back(std::move(m));
+        }
+        if (due->size() < limit) {  // the end of the queue: the next pass starts from the top
+          pass_done_ = true;
+          cursor_ = 0;
+        }
+      }
+    }
+    // 2. Submit what the window and the rate allow.
+    bool limited = false;
+    while (!queue_.empty() && unacked_ < cfg_.max_in_flight) {
+      if (!take_token()) {
+        limited = true;
+        break;
+      }
+      auto m = std::move(queue_.front());
+      queue_.pop_front();
+      submit_one(std::move(m));
     }
     if (poked_) continue;
-    wake_.expires_after(cfg_.poll_interval);
+    if (queue_.size() < cfg_.max_in_flight && !pass_done_) continue;  // read on
+    // 3. Wait: for an answer, a new message, the rate limit, or the next poll.
+    wake_.expires_after(limited ? std::chrono::milliseconds(5) : cfg_.poll_interval);
     boost::system::error_code ec;
     co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && !poked_) pass_done_ = false;  // the poll interval passed: look again (retries)
+    if (!writing_) flush();                  // outcomes a failed write left behind
   }
 }
 
-void outbox_sender::submit_one(std::int64_t id, std::string msisdn, const std::string& body,
-                               std::int64_t attempts) {
-  in_flight_.insert(id);
-  stats_.in_flight = in_flight_.size();
+void outbox_sender::submit_one(store::outbox_message m) {
+  ++unacked_;
+  stats_.in_flight = unacked_;
   ++stats_.submitted;
-  auto pdu = smpp::make_submit(0, sms_body(cfg_.source, msisdn, body, alphabet_));
-  submit_(std::move(pdu), [this, id, attempts, alive = alive_](smpp::submit_result r) {
+  auto pdu = smpp::make_submit(0, sms_body(cfg_.source, m.msisdn, m.body, alphabet_));
+  submit_(std::move(pdu), [this, m = std::move(m), alive = alive_](smpp::submit_result r) {
     if (!*alive) return;
-    const auto now = now_ms();
-    std::string state = "sent";
-    std::int64_t next_at = 0;
-    const auto tries = attempts + 1;
-    if (r.result != smpp::outcome::accepted) {
-      const bool again = r.result != smpp::outcome::rejected || temporary(r.status);
-      if (again && tries < static_cast<std::int64_t>(cfg_.max_attempts)) {
-        state = "queued";
-        auto wait = cfg_.retry_initial;
-        for (std::int64_t i = 1; i < tries && wait < cfg_.retry_max; ++i) wait *= 2;
-        next_at = now + std::min(wait, cfg_.retry_max).count();
-        ++stats_.retried;
-      } else {
-        state = "failed";
-        ++stats_.failed;
-      }
-      spdlog::warn("sms: message {} {} ({} {}), try {}: {}", id, smpp::to_string(r.result),
-                   r.status, r.detail, tries, state == "queued" ? "will retry" : "gave up");
-    } else {
-      ++stats_.sent;
-    }
-    // The row stays "in flight" until its new state is written, so it is not read again.
-    auto release = [this, id, alive](bool, std::optional<store::db_error> e) {
-      if (e) spdlog::error("sms: could not record message {}: {}", id, e->message);
-      asio::post(ex_, [this, id, alive] {
-        if (!*alive) return;
-        in_flight_.erase(id);
-        stats_.in_flight = in_flight_.size();
-      });
-    };
-    const auto message_id = r.message_id;
-    const auto key = smpp::message_key(message_id);
-    if (!message_id.empty() && key.empty())
-      spdlog::warn("sms: message {}: the SMSC's id is not one we can match receipts to", id);
-    if (!writer_.submit(
-            [id, state, message_id, key, tries, next_at, now](store::db& d) {
-              return !store::update_message(d, id, state, message_id, key, tries, next_at, now);
-            },
-            release))
-      release(false, store::db_error{0, "writer queue full"});
+    --unacked_;
+    stats_.in_flight = unacked_;
+    answered(m, r);
+    wake();  // room in the window
   });
 }
 
+void outbox_sender::answered(const store::outbox_message& m, const smpp::submit_result& r) {
+  store::message_update u;
+  u.id = m.id;
+  u.attempts = m.attempts + 1;
+  u.state = "sent";
+  if (r.result != smpp::outcome::accepted) {
+    const bool again = r.result != smpp::outcome::rejected || temporary(r.status);
+    if (again && u.attempts < static_cast<std::int64_t>(cfg_.max_attempts)) {
+      u.state = "queued";
+      auto wait = cfg_.retry_initial;
+      for (std::int64_t i = 1; i < u.attempts && wait < cfg_.retry_max; ++i) wait *= 2;
+      u.next_at = now_ms() + std::min(wait, cfg_.retry_max).count();
+      ++stats_.retried;
+    } else {
+      u.state = "failed";
+      ++stats_.failed;
+    }
+    spdlog::warn("sms: message {} ({} {}) {} ({} {}), try {}: {}", m.id, m.ref, m.kind,
+                 smpp::to_string(r.result), r.status, r.detail, u.attempts,
+                 u.state == "queued" ? "will retry" : "gave up");
+  } else {
+    ++stats_.sent;
+    u.message_id = r.message_id;
+    u.message_key = smpp::message_key(r.message_id);
+    if (!r.message_id.empty() && u.message_key.empty())
+      spdlog::warn("sms: message {}: the SMSC's id is not one we can match receipts to", m.id);
+  }
+  outcomes_.push_back(std::move(u));
+  if (!writing_) flush();
+}
+
+void outbox_sender::flush() {
+  if (writing_ || (outcomes_.empty() && receipts_.empty())) return;
+  writing_ = true;
+  auto outcomes = std::make_shared<std::vector<store::message_update>>(std::move(outcomes_));
+  auto receipts = std::make_shared<std::vector<receipt_work>>(std::move(receipts_));
+  outcomes_.clear();
+  receipts_.clear();
+  auto matches =
+      std::make_shared<std::vector<std::optional<store::delivery_match>>>(receipts->size());
+  ++stats_.writes;
+  // Until its outcome is written, a message stays held, so no read takes it again.
+  auto release = [this, outcomes, receipts, matches, alive = alive_](
+                     bool ok, std::optional<store::db_error> e) {
+    asio::post(ex_, [this, outcomes, receipts, matches, ok, e, alive] {
+      if (!*alive) return;
+      writing_ = false;
+      if (!ok || e) {
+        // Not written: the messages stay held (a read would send them again); outcomes and
+        // receipts go with the next write, which run() retries at its next poll if need be.
+        spdlog::error("sms: could not record {} outcomes and {} receipts ({}); will retry",
+                      outcomes->size(), receipts->size(), e ? e->message : "rolled back");
+        outcomes_.insert(outcomes_.begin(), outcomes->begin(), outcomes->end());
+        receipts_.insert(receipts_.begin(), receipts->begin(), receipts->end());
+        return;
+      }
+      for (const auto& u : *outcomes) held_.erase(u.id);
+      for (std::size_t i = 0; i < receipts->size(); ++i) {
+        auto& r = (*receipts)[i];
+        const auto& m = (*matches)[i];
+        if (!m && !r.retried) {
+          r.retried = true;
+          receipts_.push_back(std::move(r));
+        } else if (!m) {
+          ++stats_.receipts_unknown;
+          spdlog::info("sms: delivery receipt for an unknown message id {} ({})", r.message_id,
+                       r.state);
+        } else if (m->repeated) {
+          ++stats_.receipts_repeated;
+        } else {
+          ++stats_.receipts_matched;
+          spdlog::debug("sms: {} {} {} (message id {})", m->ref, m->kind, r.state, r.message_id);
+        }
+      }
+      flush();
+      wake();
+    });
+  };
+  if (!writer_.submit(
+          [outcomes, receipts, matches](store::db& d) {
+            const auto now = now_ms();
+            for (const auto& u : *outcomes)
+              if (store::update_message(d, u.id, u.state, u.message_id, u.message_key, u.attempts,
+                                        u.next_at, now))
+                return false;
+            for (std::size_t i = 0; i < receipts->size(); ++i) {
+              const auto& r = (*receipts)[i];
+              (*matches)[i] = store::record_delivery(d, r.keys, r.state, r.stat, r.error, now);
+            }
+            return true;
+          },
+          release))
+    release(false, store::db_error{0, "writer queue full"});
+}
+
 std::uint32_t outbox_sender::on_receipt(const smpp::sm_body& in) {
+  // Bounded: past this many receipts waiting for the store, the SMSC is asked to try later
+  // (ESME_RX_T_APPN, a temporary error: it keeps the receipt and sends it again).
+  constexpr std::size_t max_waiting_receipts = 50'000;
+  if (receipts_.size() >= max_waiting_receipts) {
+    ++stats_.receipts_deferred;
+    return smpp::status::temp_app_error;
+  }
   ++stats_.receipts;
   auto parsed = smpp::parse_receipt(in);
   if (auto* e = std::get_if<smpp::receipt_error>(&parsed)) {
@@ -188,30 +301,9 @@ std::uint32_t outbox_sender::on_receipt(const smpp::sm_body& in) {
     return smpp::status::ok;
   }
   auto keys = smpp::receipt_keys(r.message_id);
-  auto match = std::make_shared<std::optional<store::delivery_match>>();
-  auto job = [keys = std::move(keys), state = std::string(state), stat = r.stat, err = r.error,
-              match](store::db& d) {
-    *match = store::record_delivery(d, keys, state, stat, err, now_ms());
-    return true;
-  };
-  auto done = [this, match, id = std::move(r.message_id), state = std::string(state),
-               alive = alive_](bool, std::optional<store::db_error> e) {
-    asio::post(ex_, [this, match, id, state, e, alive] {
-      if (!*alive) return;
-      if (e) {
-        spdlog::error("sms: could not record the receipt for {}: {}", id, e->message);
-      } else if (!*match) {
-        ++stats_.receipts_unknown;
-        spdlog::info("sms: delivery receipt for an unknown message id {} ({})", id, state);
-      } else if ((*match)->repeated) {
-        ++stats_.receipts_repeated;
-      } else {
-        ++stats_.receipts_matched;
-        spdlog::debug("sms: {} {} {} (message id {})", (*match)->ref, (*match)->kind, state, id);
-      }
-    });
-  };
-  if (!writer_.submit(std::move(job), done)) done(false, store::db_error{0, "writer queue full"});
+  receipts_.push_back({std::move(r.message_id), std::move(keys), std::string(state),
+                       std::move(r.stat), std::move(r.error), false});
+  flush();
   return smpp::status::ok;
 }
 

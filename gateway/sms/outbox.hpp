@@ -8,10 +8,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -20,6 +22,7 @@
 #include "gateway/smpp/link_fsm.hpp"
 #include "gateway/smpp/pdu.hpp"
 #include "menus/text.hpp"
+#include "store/payments.hpp"
 
 namespace ussdpay::store {
 class group_writer;
@@ -36,6 +39,9 @@ struct outbox_config {
   std::chrono::milliseconds poll_interval{1'000};
   /// Messages submitted and not yet acknowledged, at most.
   std::size_t max_in_flight = 100;
+  /// Messages submitted per second, at most (0: no limit but the window), for SMSCs that
+  /// throttle above an agreed rate.
+  std::uint32_t max_per_second = 0;
   /// Tries before a message is marked failed.
   std::uint32_t max_attempts = 10;
   /// Back-off after a temporary failure: doubles from retry_initial up to retry_max.
@@ -46,10 +52,14 @@ struct outbox_config {
 struct outbox_stats {
   std::uint64_t submitted = 0, sent = 0, retried = 0, failed = 0;
   std::size_t in_flight = 0;
+  /// Reads of the queue, and writes of outcomes (each carries every outcome since the last).
+  std::uint64_t pages = 0, writes = 0;
   /// Delivery receipts: all; matched to a message; for an id we never sent; again for a message
   /// that had its final state; not final yet (ENROUTE, ACCEPTD); unreadable.
   std::uint64_t receipts = 0, receipts_matched = 0, receipts_unknown = 0, receipts_repeated = 0,
                 receipts_pending = 0, receipts_unreadable = 0;
+  /// Receipts answered "try later" because too many were waiting for the store.
+  std::uint64_t receipts_deferred = 0;
 };
 
 class outbox_sender {
@@ -66,15 +76,23 @@ class outbox_sender {
   /// Something was queued: read the outbox now rather than at the next poll.
   void poke();
   void stop();
-  /// A deliver_sm that is a delivery receipt (sms::is_receipt): records the message's final
-  /// state. Always answered ok (status returned for the deliver_sm_resp).
+  /// A deliver_sm that is a delivery receipt (smpp::is_receipt): records the message's final
+  /// state. Returns the deliver_sm_resp status: ok, or ESME_RX_T_APPN when too many receipts
+  /// are already waiting for the store (the SMSC sends it again later).
   std::uint32_t on_receipt(const smpp::sm_body& in);
   const outbox_stats& stats() const { return stats_; }
 
  private:
   boost::asio::awaitable<void> run();
-  void submit_one(std::int64_t id, std::string msisdn, const std::string& body,
-                  std::int64_t attempts);
+  void submit_one(store::outbox_message m);
+  void answered(const store::outbox_message& m, const smpp::submit_result& r);
+  /// Writes every outcome and receipt collected since the last write in one writer job,
+  /// outcomes first; the next write starts when this one is durable (so a busy sender writes in
+  /// ever larger batches, and a receipt never overtakes the outcome of its submit).
+  void flush();
+  void wake();
+  /// false when the rate limit allows no submit now.
+  bool take_token();
 
   boost::asio::any_io_executor ex_;
   outbox_config cfg_;
@@ -83,9 +101,28 @@ class outbox_sender {
   store::reader_pool& readers_;
   submit_fn submit_;
   boost::asio::steady_timer wake_;
-  std::unordered_set<std::int64_t> in_flight_;
+  /// Read and not yet written back: queued here, submitted, or with its outcome being written.
+  /// The store still says "queued" for all of them, so a read skips them.
+  std::unordered_set<std::int64_t> held_;
+  std::deque<store::outbox_message> queue_;      ///< read, not yet submitted
+  std::size_t unacked_ = 0;                      ///< submitted, not yet answered
+  std::vector<store::message_update> outcomes_;  ///< answered, not yet being written
+  /// A final delivery receipt waiting to be written; one that matches nothing is tried once
+  /// more in the next write (its submit_sm_resp may have come after it).
+  struct receipt_work {
+    std::string message_id;
+    std::vector<std::string> keys;
+    std::string state, stat, error;
+    bool retried = false;
+  };
+  std::vector<receipt_work> receipts_;
+  bool writing_ = false;
+  std::int64_t cursor_ = 0;  ///< the last id read in this pass over the queue
+  bool pass_done_ = false;   ///< the pass reached the end; the next starts on a poke or poll
+  bool poked_ = false, rescan_ = false;
+  double tokens_ = 0;
+  std::chrono::steady_clock::time_point refilled_{};
   outbox_stats stats_;
-  bool poked_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -141,7 +141,7 @@ wallet() { q "SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = '$1' A
 state_of() { q "SELECT state FROM payments WHERE ref = '$1'"; }
 # Receipts (kind confirmed) of payment $1 the SMSC accepted.
 receipts_sent() {
-  q "SELECT count(*) FROM outbox WHERE ref = '$1' AND kind = 'confirmed' AND state = 'sent'"
+  q "SELECT count(*) FROM outbox WHERE ref = '$1' AND kind = 'confirmed' AND state IN ('sent', 'delivered')"
 }
 
 # ---- Processes -------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ start_daemon() {
 }
 # Every SMS queued so far was accepted by the SMSC (bounded: 10 s), before the daemon stops.
 all_sent() {
-  wait_for 100 "SELECT count(*) FROM outbox WHERE state <> 'sent'" 0 || fail "SMS left unsent"
+  wait_for 100 "SELECT count(*) FROM outbox WHERE state IN ('queued', 'failed')" 0 || fail "SMS left unsent"
 }
 stop_daemon() {
   kill -TERM "$daemon_pid" 2>/dev/null
@@ -204,7 +204,7 @@ bref=$(journal_field "$paid" 7)
   fail "$paid: stored biller reference differs from the biller's '$bref'"
 [ "$(journal_field "$paid" 4) $(journal_field "$paid" 5)" = "04123456789012 4520.00" ] ||
   fail "$paid: the biller posted another account or amount"
-[ "$(q "SELECT count(*) FROM outbox WHERE ref = '$paid' AND kind = 'confirmed' AND state = 'sent'
+[ "$(q "SELECT count(*) FROM outbox WHERE ref = '$paid' AND kind = 'confirmed' AND state IN ('sent', 'delivered')
         AND body LIKE 'Ref $paid PAID Rs4,520 to LESCO 04123456789012 %LESCO ref $bref'")" = 1 ] ||
   fail "$paid: no sent receipt naming our and the biller's reference"
 grep -q "sms +923001110001: Ref $paid PAID Rs4,520" "$sim_out" ||

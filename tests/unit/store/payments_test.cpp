@@ -177,12 +177,12 @@ TEST_CASE("one message per payment and kind; resends are copies, bounded", "[sto
         enqueue_status::queued);
   CHECK(enqueue_message(d, "GGGGGGGGGG", "confirmed", "923001234567", "other", 6) ==
         enqueue_status::already_queued);
-  CHECK(due_messages(d, 4, 10).empty());
-  auto due = due_messages(d, 5, 10);
+  CHECK(due_messages(d, 4, 0, 10).empty());
+  auto due = due_messages(d, 5, 0, 10);
   REQUIRE(due.size() == 1);
   CHECK(due[0].body == "Ref GGGGGGGGGG PAID");
   REQUIRE_FALSE(update_message(d, due[0].id, "sent", "abc", "abc", 1, 0, 7));
-  CHECK(due_messages(d, 100, 10).empty());
+  CHECK(due_messages(d, 100, 0, 10).empty());
   CHECK(requeue_message(d, "GGGGGGGGGG", "923001234567", 8, 2));
   CHECK(requeue_message(d, "GGGGGGGGGG", "923001234567", 9, 2));
   CHECK_FALSE(requeue_message(d, "GGGGGGGGGG", "923001234567", 10, 2));
@@ -198,7 +198,7 @@ TEST_CASE("a delivery receipt sets the final state of the message with its key, 
           enqueue_status::queued);
   REQUIRE(enqueue_message(d, "HHHHHHHHHH", "pending", "923001234567", "PENDING", 5) ==
           enqueue_status::queued);
-  auto due = due_messages(d, 5, 10);
+  auto due = due_messages(d, 5, 0, 10);
   REQUIRE(due.size() == 2);
   // The first is acknowledged as "0001A2B" (kept as given, keyed "1a2b"); the second not yet.
   REQUIRE_FALSE(update_message(d, due[0].id, "sent", "0001A2B", "1a2b", 1, 0, 7));

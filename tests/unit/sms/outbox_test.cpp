@@ -1,0 +1,197 @@
+// The outbox sender against a real store and a fake SMSC that answers out of order: every
+// queued message is submitted exactly once while the window holds, outcomes are written, and
+// temporary failures are retried while permanent ones end the message.
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <catch2/catch.hpp>
+
+#include "gateway/sms/outbox.hpp"
+#include "store/payments.hpp"
+#include "store/readers.hpp"
+#include "store/schema.hpp"
+#include "store/writer.hpp"
+
+using namespace ussdpay;
+namespace asio = boost::asio;
+
+namespace {
+
+struct harness {
+  std::string dir;
+  std::optional<store::group_writer> writer;
+  std::optional<store::reader_pool> readers;
+
+  /// A store with `n` queued messages to 92300000000<i>, i = 0..n-1.
+  explicit harness(int n) {
+    dir = (std::filesystem::temp_directory_path() / "ussdpay-outbox-").string() +
+          std::to_string(::getpid()) + "-" + std::to_string(++counter);
+    std::filesystem::create_directories(dir);
+    store::db_error err;
+    auto d = store::db::open(dir + "/o.db", store::open_mode::writer, err);
+    REQUIRE(d);
+    REQUIRE_FALSE(store::migrate(*d));
+    for (int i = 0; i < n; ++i)
+      REQUIRE(store::enqueue_message(*d, "R" + std::to_string(i), "confirmed", msisdn(i),
+                                     "Ref R PAID", 1) == store::enqueue_status::queued);
+    writer.emplace(std::move(*d));
+    std::optional<store::db_error> e;
+    readers.emplace(dir + "/o.db", 2, 1'000, e);
+    REQUIRE_FALSE(e);
+  }
+  ~harness() {
+    readers.reset();
+    writer.reset();
+    std::filesystem::remove_all(dir);
+  }
+  static std::string msisdn(int i) { return "92300" + std::to_string(1'000'000 + i); }
+
+  std::map<std::string, store::outbox_message> messages() {
+    store::db_error err;
+    auto d = store::db::open(dir + "/o.db", store::open_mode::reader, err);
+    REQUIRE(d);
+    std::map<std::string, store::outbox_message> out;
+    for (int i = 0;; ++i) {
+      auto m = store::messages_for(*d, "R" + std::to_string(i));
+      if (m.empty()) break;
+      out[m[0].msisdn] = m[0];
+    }
+    return out;
+  }
+  static inline int counter = 0;
+};
+
+}  // namespace
+
+TEST_CASE("outbox: every message submitted once, the window held, outcomes written", "[sms]") {
+  constexpr int n = 600;
+  harness h(n);
+  asio::io_context io;
+  sms::outbox_config cfg;
+  cfg.max_in_flight = 7;
+  cfg.poll_interval = std::chrono::milliseconds(50);
+  std::map<std::string, int> submits;
+  std::size_t outstanding = 0, most = 0;
+  std::mt19937 rng(7);
+  std::uint64_t next_id = 0xA000;
+  std::optional<sms::outbox_sender> sender;
+  sender.emplace(
+      io.get_executor(), cfg, menus::default_alphabet::gsm0338, *h.writer, *h.readers,
+      [&](smpp::pdu p, std::function<void(smpp::submit_result)> answered) {
+        const auto& b = std::get<smpp::sm_body>(p.body);
+        ++submits[b.destination.addr];
+        most = std::max(most, ++outstanding);
+        // Answered after 0-2 ms, so answers overtake each other.
+        auto t = std::make_shared<asio::steady_timer>(
+            io, std::chrono::microseconds(std::uniform_int_distribution<int>(0, 2'000)(rng)));
+        t->async_wait([&, t, answered = std::move(answered)](boost::system::error_code) {
+          --outstanding;
+          smpp::submit_result r;
+          r.result = smpp::outcome::accepted;
+          r.message_id = fmt::format("{:X}", next_id++);
+          answered(r);
+        });
+      });
+  sender->start();
+  // Bounded: stop once every message is answered and its outcome written, or after 30 s.
+  asio::steady_timer check(io);
+  std::function<void()> poll = [&] {
+    if (sender->stats().sent == n && sender->stats().in_flight == 0) {
+      // One more poll interval for the last write to land.
+      check.expires_after(std::chrono::milliseconds(200));
+      check.async_wait([&](boost::system::error_code) { io.stop(); });
+      return;
+    }
+    check.expires_after(std::chrono::milliseconds(20));
+    check.async_wait([&](boost::system::error_code) { poll(); });
+  };
+  poll();
+  io.run_for(std::chrono::seconds(30));
+  sender->stop();
+  sender.reset();
+  h.writer.reset();  // every write is durable before we look
+
+  CHECK(most <= cfg.max_in_flight);
+  CHECK(most > 1);  // the window was used, not one at a time
+  CHECK(submits.size() == n);
+  CHECK(std::all_of(submits.begin(), submits.end(), [](const auto& s) { return s.second == 1; }));
+  const auto all = h.messages();
+  REQUIRE(all.size() == n);
+  std::set<std::string> ids;
+  for (const auto& [msisdn, m] : all) {
+    CHECK(m.state == "sent");
+    CHECK(m.attempts == 1);
+    ids.insert(m.message_id);
+  }
+  CHECK(ids.size() == n);  // each kept the id its own answer carried
+}
+
+TEST_CASE("outbox: temporary failures retried with back-off, permanent ones end at once", "[sms]") {
+  harness h(3);
+  asio::io_context io;
+  sms::outbox_config cfg;
+  cfg.max_in_flight = 10;
+  cfg.max_attempts = 3;
+  cfg.poll_interval = std::chrono::milliseconds(10);
+  cfg.retry_initial = std::chrono::milliseconds(10);
+  cfg.retry_max = std::chrono::milliseconds(20);
+  std::map<std::string, int> tries;
+  std::optional<sms::outbox_sender> sender;
+  sender.emplace(io.get_executor(), cfg, menus::default_alphabet::gsm0338, *h.writer, *h.readers,
+                 [&](smpp::pdu p, std::function<void(smpp::submit_result)> answered) {
+                   const auto& to = std::get<smpp::sm_body>(p.body).destination.addr;
+                   const int t = ++tries[to];
+                   smpp::submit_result r;
+                   if (to == harness::msisdn(0) && t == 1) {  // throttled once, then taken
+                     r.result = smpp::outcome::rejected;
+                     r.status = smpp::status::throttled;
+                   } else if (to == harness::msisdn(1)) {  // a bad number: never again
+                     r.result = smpp::outcome::rejected;
+                     r.status = smpp::status::invalid_dest_addr;
+                   } else if (to == harness::msisdn(2)) {  // never answered in time
+                     r.result = smpp::outcome::timeout;
+                   } else {
+                     r.result = smpp::outcome::accepted;
+                     r.message_id = "1";
+                   }
+                   asio::post(io, [answered = std::move(answered), r] { answered(r); });
+                 });
+  sender->start();
+  asio::steady_timer check(io);
+  std::function<void()> poll = [&] {
+    const auto& s = sender->stats();
+    if (s.sent == 1 && s.failed == 2 && s.in_flight == 0) {
+      check.expires_after(std::chrono::milliseconds(100));
+      check.async_wait([&](boost::system::error_code) { io.stop(); });
+      return;
+    }
+    check.expires_after(std::chrono::milliseconds(5));
+    check.async_wait([&](boost::system::error_code) { poll(); });
+  };
+  poll();
+  io.run_for(std::chrono::seconds(20));
+  sender->stop();
+  sender.reset();
+  h.writer.reset();
+
+  CHECK(tries[harness::msisdn(0)] == 2);
+  CHECK(tries[harness::msisdn(1)] == 1);
+  CHECK(tries[harness::msisdn(2)] == 3);
+  auto all = h.messages();
+  CHECK(all[harness::msisdn(0)].state == "sent");
+  CHECK(all[harness::msisdn(0)].attempts == 2);
+  CHECK(all[harness::msisdn(1)].state == "failed");
+  CHECK(all[harness::msisdn(1)].attempts == 1);
+  CHECK(all[harness::msisdn(2)].state == "failed");
+  CHECK(all[harness::msisdn(2)].attempts == 3);
+}
