@@ -109,11 +109,12 @@ void print_stats(const sim::smsc& s) {
       "sim-stats connections={} binds_ok={} binds_rejected={} unbinds={} submits={} "
       "throttled={} enquire_links={} deliver_sent={} deliver_resp_ok={} deliver_resp_error={} "
       "generic_nacks_received={} decode_errors={} peak_pending_submits={} ussd_screens={} "
-      "aborts_sent={} ussd_protocol_errors={} open_dialogs={}\n",
+      "aborts_sent={} ussd_protocol_errors={} open_dialogs={} acked={} drops={}\n",
       st.connections, st.binds_ok, st.binds_rejected, st.unbinds, st.submits, st.submits_throttled,
       st.enquire_links, st.deliver_sent, st.deliver_resp_ok, st.deliver_resp_error,
       st.generic_nacks_received, st.decode_errors, st.peak_pending_submits, st.ussd_screens,
-      st.aborts_sent, st.ussd_protocol_errors, s.dialogs().open_dialogs());
+      st.aborts_sent, st.ussd_protocol_errors, s.dialogs().open_dialogs(), st.submits_acked,
+      st.drops);
   std::fflush(stdout);
 }
 
@@ -448,6 +449,8 @@ int main(int argc, char** argv) {
   app.add_option("--receipt-stat", opt.receipt_stat, "the state every receipt reports")
       ->check(CLI::IsMember({"DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "DELETED", "ENROUTE",
                              "ACCEPTD", "UNKNOWN"}));
+  app.add_option("--drop-every", opt.drop_every,
+                 "drop every connection at each Nth submit_sm (left unanswered)");
   app.add_option("--stray-receipts", opt.stray_receipts,
                  "after each receipt, send N more for message ids never given out");
   app.add_option("--script", script, "scripted mode: the script to run");

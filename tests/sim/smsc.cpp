@@ -276,6 +276,11 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
 
 void smsc::handle_submit(const std::shared_ptr<connection>& c, pdu p) {
   const std::uint64_t n = ++stats_.submits;
+  if (opt_.drop_every > 0 && n % opt_.drop_every == 0) {
+    ++stats_.drops;
+    drop_connections();
+    return;
+  }
   if (n <= opt_.throttle_first || (opt_.throttle_every > 0 && n % opt_.throttle_every == 0)) {
     ++stats_.submits_throttled;
     send(c, p.make_response(status::throttled));
@@ -283,6 +288,7 @@ void smsc::handle_submit(const std::shared_ptr<connection>& c, pdu p) {
   }
   auto& body = std::get<sm_body>(p.body);
   const std::string id = next_message_id();
+  ++stats_.submits_acked;
 
   mt_message m;
   m.msisdn = body.destination.addr;

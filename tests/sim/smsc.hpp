@@ -59,6 +59,9 @@ struct smsc_options {
   std::string receipt_stat = "DELIVRD";
   /// After each receipt, this many more for message ids the SMSC never gave out.
   std::uint32_t stray_receipts = 0;
+  /// Drop every connection when the Nth, 2Nth, ... submit_sm arrives (unanswered, with any
+  /// answers not yet written): a link that fails mid-drain.
+  std::uint32_t drop_every = 0;
   std::string service_address = "123";  ///< destination_addr of dials (the short code)
   /// The operator's USSD dialect: ops, dialog id, text coding. Read when the smsc is made.
   ussd::profile profile;
@@ -75,6 +78,8 @@ struct smsc_options {
 struct smsc_stats {
   std::uint64_t connections = 0, binds_ok = 0, binds_rejected = 0, unbinds = 0;
   std::uint64_t submits = 0, submits_throttled = 0, data_sms = 0, enquire_links = 0;
+  std::uint64_t submits_acked = 0;  ///< answered ESME_ROK (whether or not the answer got out)
+  std::uint64_t drops = 0;          ///< connections dropped by drop_every
   std::uint64_t deliver_sent = 0, deliver_resp_ok = 0, deliver_resp_error = 0;
   std::uint64_t generic_nacks_received = 0, decode_errors = 0;
   std::uint64_t pending_submits = 0, peak_pending_submits = 0;
