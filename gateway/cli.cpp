@@ -283,14 +283,21 @@ int payments_show(const config& cfg, const std::string& ref) {
   return 0;
 }
 
+/// Receipts worded as the daemon words them: the [sms] texts of the configured menus (none if
+/// the menus do not load: the receipt is then the bare reference, and the error is printed).
 sms::receipt_context receipts_for(const config& cfg) {
   std::map<std::string, std::string, std::less<>> names;
   for (const auto& b : cfg.billers) names[b.info.id] = b.info.name;
+  auto menus = menus::load_catalog(
+      cfg.ussd.menus, {cfg.ussd_profile.max_gsm_chars, cfg.ussd_profile.max_ucs2_chars});
+  if (!menus.errors.empty())
+    std::cerr << "ussdpay: the menus do not load, receipts will carry only the reference:\n"
+              << menus::format_errors(menus.errors);
   return {[names](std::string_view id) {
             auto it = names.find(id);
             return it == names.end() ? std::string(id) : it->second;
           },
-          cfg.ussd.support_phone};
+          cfg.ussd.support_phone, std::make_shared<sms::sms_templates>(menus.cat)};
 }
 
 int payments_resolve(const config& cfg, const std::string& ref, const std::string& paid_ref,

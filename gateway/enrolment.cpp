@@ -91,7 +91,7 @@ bool menu_actions::run_enrolment(std::string_view name, const ussd::action_call&
     }
     const auto digest = adapters::code_digest(code, pepper_, msisdn, purpose);
     const auto minutes = std::to_string((registration_.code_ttl.count() + 59'999) / 60'000);
-    auto text = std::make_shared<std::string>(sms::render_code(code, minutes));
+    auto text = std::make_shared<std::string>(sms::render_code(s.cat, s.lang, code, minutes));
     adapters::wipe(code);
     // The digest is durable first; only then does the code leave, by SMS.
     auto sent = [this, done = std::move(done), msisdn, text](ussd::action_result r) mutable {

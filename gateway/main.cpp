@@ -218,12 +218,14 @@ int main(int argc, char** argv) {
   };
   std::map<std::string, std::string, std::less<>> biller_names;
   for (const auto& b : cfg.billers) biller_names[b.info.id] = b.info.name;
+  // Receipts are worded by the [sms] texts of the menus, swapped with them by SIGHUP.
+  auto sms_texts = std::make_shared<ussdpay::sms::sms_templates>(menus.cat);
   ussdpay::sms::receipt_context receipt_ctx{[biller_names](std::string_view id) {
                                               auto it = biller_names.find(id);
                                               return it == biller_names.end() ? std::string(id)
                                                                               : it->second;
                                             },
-                                            cfg.ussd.support_phone};
+                                            cfg.ussd.support_phone, sms_texts};
   ussdpay::payments::service payments(
       io.get_executor(), cfg.payments, writer, readers, wallet, biller_of,
       [receipt_ctx](std::string_view kind, const ussdpay::store::payment_record& p,
@@ -315,6 +317,7 @@ int main(int argc, char** argv) {
                     ussdpay::menus::format_errors(m.errors));
     } else {
       ussd.reload(again.cfg.ussd, m.cat);
+      sms_texts->replace(m.cat);
       spdlog::info(
           "ussdpayd: SIGHUP, reloaded [ussd] and the menus from {} ({} live dialog(s) "
           "continue on the old menus)",

@@ -42,6 +42,12 @@ constexpr std::array<std::string_view, 7> system_keys{
     "system.busy",        "system.unknown_code", "system.ended", "system.expired",
     "system.unavailable", "system.slow",         "system.resume"};
 
+/// [sms] texts: what the gateway sends by SMS, in the subscriber's language. Checked against
+/// three segments (sms_limit_*); the English receipts are kept to one in practice.
+constexpr std::array<std::string_view, 5> sms_keys{"sms.confirmed", "sms.failed", "sms.reversed",
+                                                   "sms.pending", "sms.code"};
+constexpr std::size_t sms_limit_gsm = 3 * 153, sms_limit_ucs2 = 3 * 67;
+
 bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > 32) return false;
   for (char c : id)
@@ -70,6 +76,7 @@ class loader {
       cat_->sys[i] = message(std::string(sys_keys[i]));
     for (auto k : system_keys)
       cat_->system.emplace(std::string(k.substr(7)), message(std::string(k)));
+    for (auto k : sms_keys) cat_->sms.emplace(std::string(k.substr(4)), message(std::string(k)));
     read_screens(root);
     if (!errors_.empty()) return finish();
     read_texts(texts);
@@ -599,6 +606,14 @@ class loader {
         if (n > (gsm ? cat_->limits.gsm : cat_->limits.ucs2))
           error(menu_file_, 0, std::string(k), cat_->languages[li],
                 fmt::format("{} characters, over the screen limit", n));
+      }
+      for (auto k : sms_keys) {
+        bool gsm = true;
+        const std::size_t n = worst(tx[message(std::string(k))], li, gsm);
+        if (n > (gsm ? sms_limit_gsm : sms_limit_ucs2))
+          error(menu_file_, 0, std::string(k), cat_->languages[li],
+                fmt::format("{} {} characters with the longest values, over three SMS segments", n,
+                            gsm ? "GSM" : "UCS-2"));
       }
     }
   }

@@ -146,6 +146,7 @@ struct catalog {
   std::vector<std::vector<text_template>> texts;  ///< [language][message]
   std::array<std::uint16_t, static_cast<std::size_t>(sys_msg::count_)> sys{};
   std::map<std::string, std::uint16_t, std::less<>> system;  ///< [system] key -> message id
+  std::map<std::string, std::uint16_t, std::less<>> sms;     ///< [sms] key -> message id
   std::map<std::string, std::uint16_t, std::less<>> names;   ///< [names] key -> message id
 
   std::optional<std::uint8_t> language(std::string_view code) const;

@@ -546,4 +546,20 @@ std::string system_text(const dialog_state& s, std::string_view key) {
   return render(s, it->second);
 }
 
+std::string sms_text(const std::shared_ptr<const catalog>& cat, std::uint8_t lang,
+                     std::string_view key,
+                     std::span<const std::pair<std::string_view, std::string>> vars) {
+  if (!cat || lang >= cat->texts.size()) return {};
+  auto it = cat->sms.find(key);
+  if (it == cat->sms.end()) return {};
+  dialog_state s;
+  s.cat = cat;
+  s.lang = lang;
+  for (const auto& [name, value] : vars) s.set(name, value);
+  std::string out = render(s, it->second);
+  // The values may include a one-time code: overwritten, not just freed.
+  for (auto& [id, value] : s.vars) std::fill(value.begin(), value.end(), '\0');
+  return out;
+}
+
 }  // namespace ussdpay::menus

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -93,5 +94,11 @@ step redisplay(const dialog_state& s);
 /// Renders a [system] message (busy, unknown_code, ended, expired, unavailable, slow) in the
 /// state's language with its variables, for screens the gateway produces outside the menus.
 std::string system_text(const dialog_state& s, std::string_view key);
+
+/// An [sms] text ("confirmed", "code", ...) in language `lang`, with `vars` (name, value; money
+/// in minor units with a "currency" var). Empty if the catalog has no such text.
+std::string sms_text(const std::shared_ptr<const catalog>& cat, std::uint8_t lang,
+                     std::string_view key,
+                     std::span<const std::pair<std::string_view, std::string>> vars);
 
 }  // namespace ussdpay::menus

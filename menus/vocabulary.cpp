@@ -7,7 +7,7 @@ namespace {
 
 using enum var_type;
 
-constexpr std::array<var_def, 47> vars{{
+constexpr std::array<var_def, 52> vars{{
     // Set by the gateway when the dialog starts.
     {"currency", text, 3},
     {"service.code", text, 12},
@@ -60,6 +60,12 @@ constexpr std::array<var_def, 47> vars{{
     {"ticket.ref", text, 10},
     {"month.total", money, 12},
     {"account.saved", text, 3},
+    // SMS texts ([sms]): a payment's receipt and the one-time code.
+    {"payment.time", text, 5},
+    {"payment.fee", money, 12},
+    {"payment.total", money, 12},
+    {"payment.biller_ref", text, 20},
+    {"sms.code", text, 9},
 }};
 
 constexpr std::array<var_def, 13> items{{

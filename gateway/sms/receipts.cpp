@@ -1,52 +1,63 @@
 #include "gateway/sms/receipts.hpp"
 
+#include <array>
 #include <ctime>
+#include <utility>
 
-#include <fmt/format.h>
-
-#include "menus/format.hpp"
+#include "menus/engine.hpp"
 
 namespace ussdpay::sms {
 
 namespace {
 
-// "22/11/2026 10:15" in the daemon's time zone.
-std::string when(std::int64_t unix_ms) {
+std::uint8_t language_of(const menus::catalog& cat, std::string_view code) {
+  return cat.language(code).value_or(cat.default_language);
+}
+
+// The payment's local date (YYYY-MM-DD, shown DD/MM/YYYY) and time (HH:MM).
+std::pair<std::string, std::string> date_and_time(std::int64_t unix_ms) {
   const std::time_t t = unix_ms / 1000;
   std::tm tm{};
   localtime_r(&t, &tm);
-  char buf[20];
-  std::strftime(buf, sizeof buf, "%d/%m/%Y %H:%M", &tm);
-  return buf;
+  char date[16], time[8];
+  std::strftime(date, sizeof date, "%Y-%m-%d", &tm);
+  std::strftime(time, sizeof time, "%H:%M", &tm);
+  return {date, time};
 }
 
 }  // namespace
 
 std::string render_receipt(const receipt_context& c, std::string_view kind,
                            const store::payment_record& p, std::int64_t balance) {
-  const auto money = [&](std::int64_t v) { return menus::format_money(v, p.currency); };
-  const std::string biller = c.biller_name ? c.biller_name(p.biller) : p.biller;
-  if (kind == "confirmed")
-    return fmt::format(
-        "Ref {} PAID {} to {} {} on {}. Fee {}. Bal {}.{}", p.ref, money(p.amount), biller,
-        p.account, when(p.updated_at), money(p.fee), money(balance),
-        p.biller_reference.empty() ? "" : " " + biller + " ref " + p.biller_reference);
-  if (kind == "failed")
-    return fmt::format("Ref {} FAILED: {} did not accept {} for {}. {} refunded. Bal {}.", p.ref,
-                       biller, money(p.amount), p.account, money(p.amount + p.fee), money(balance));
-  if (kind == "reversed")
-    return fmt::format("Ref {} REVERSED: {} to {} {} was undone. {} refunded. Bal {}.", p.ref,
-                       money(p.amount), biller, p.account, money(p.amount + p.fee), money(balance));
-  // pending
-  return fmt::format(
-      "Ref {} PROCESSING: {} to {} {}. Do not pay again. We will SMS the result. Help {}.", p.ref,
-      money(p.amount), biller, p.account, c.support_phone);
+  const auto cat = c.templates ? c.templates->get() : nullptr;
+  if (!cat) return "Ref " + p.ref;  // no menus loaded: the reference, the one thing that must go
+  auto [date, time] = date_and_time(p.updated_at);
+  const std::array<std::pair<std::string_view, std::string>, 12> vars{{
+      {"currency", p.currency},
+      {"payment.ref", p.ref},
+      {"payment.amount", std::to_string(p.amount)},
+      {"payment.biller", c.biller_name ? c.biller_name(p.biller) : p.biller},
+      {"payment.account", p.account},
+      {"payment.date", std::move(date)},
+      {"payment.time", std::move(time)},
+      {"payment.fee", std::to_string(p.fee)},
+      {"payment.total", std::to_string(p.amount + p.fee)},
+      {"balance", std::to_string(balance)},
+      {"payment.biller_ref", p.biller_reference.empty() ? "-" : p.biller_reference},
+      {"support.phone", c.support_phone},
+  }};
+  return menus::sms_text(cat, language_of(*cat, p.language), kind, vars);
 }
 
-std::string render_code(std::string_view code, std::string_view minutes) {
-  return fmt::format(
-      "{} is your Bill Pay code. It expires in {} min. Never share it: we will never ask for it.",
-      code, minutes);
+std::string render_code(const std::shared_ptr<const menus::catalog>& cat, std::uint8_t language,
+                        std::string_view code, std::string_view minutes) {
+  std::array<std::pair<std::string_view, std::string>, 2> vars{{
+      {"sms.code", std::string(code)},
+      {"code.minutes", std::string(minutes)},
+  }};
+  auto out = menus::sms_text(cat, language, "code", vars);
+  for (auto& [name, value] : vars) std::fill(value.begin(), value.end(), '\0');
+  return out;
 }
 
 }  // namespace ussdpay::sms
