@@ -156,6 +156,7 @@ std::vector<key_def> keys(config& c) {
               "embedded")},
       {"payments", "answer_within", &c.payments.answer_within},
       {"payments", "biller_timeout", &c.payments.biller_timeout},
+      {"payments", "pending_sms_after", &c.payments.pending_sms_after},
       {"payments", "query_initial", &c.payments.saga.query_initial},
       {"payments", "query_max", &c.payments.saga.query_max},
       {"payments", "manual_review_after", &c.payments.saga.manual_review_after},

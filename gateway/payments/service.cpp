@@ -324,14 +324,24 @@ asio::awaitable<service::written> service::persist(payment_record& p, payment_st
     next.reason = "biller outcome unknown since " + std::to_string(p.created_at);
   const auto from = p.state;
   auto raced = std::make_shared<bool>(false);
+  // Still unknown past pending_sms_after: one SMS saying so, in the same transaction (the outbox
+  // keeps one message per payment and kind, so later looks queue nothing more).
+  const bool tell_pending = (to == payment_state::unknown || to == payment_state::manual_review) &&
+                            next.updated_at - p.created_at >= cfg_.pending_sms_after.count();
+  std::string pending_text = tell_pending ? render_("pending", next, 0) : std::string();
   // Named, then moved: see gateway/store_async.hpp on temporaries inside co_await.
-  store::group_writer::job job = [next, from, raced](store::db& d) {
-    if (store::update_payment(d, next, from)) return true;
-    *raced = true;
-    return false;
+  store::group_writer::job job = [next, from, raced, pending_text](store::db& d) {
+    if (!store::update_payment(d, next, from)) {
+      *raced = true;
+      return false;
+    }
+    return pending_text.empty() ||
+           store::enqueue_message(d, next.ref, "pending", next.msisdn, pending_text,
+                                  next.updated_at) != store::enqueue_status::failed;
   };
   const bool ok = co_await on_writer(writer_, ex_, std::move(job));
   if (ok) p = next;
+  if (ok && tell_pending && poke_) poke_();
   co_return ok ? written::done : *raced ? written::raced : written::failed;
 }
 

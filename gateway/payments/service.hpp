@@ -40,6 +40,9 @@ struct payments_config {
   std::chrono::milliseconds biller_timeout{15'000};
   /// How often open payments are looked at for operator requests (reversals).
   std::chrono::milliseconds scan_interval{2'000};
+  /// A payment whose outcome is still unknown this long after it was made gets one SMS saying
+  /// it is processing (kind "pending"), at the saga's next look at it.
+  std::chrono::milliseconds pending_sms_after{120'000};
 };
 
 /// Renders the SMS about a payment: kind is "confirmed", "failed", "pending" or "reversed";
