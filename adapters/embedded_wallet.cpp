@@ -213,7 +213,7 @@ void embedded_wallet::check_pin(std::string msisdn, std::shared_ptr<std::string>
               const auto after = store::record_wrong_pin(w, msisdn, max_wrong, lockout, now);
               if (!after) return true;
               if (after->locked_until > now)
-                *out = {auth_status::locked, 0, minutes_until(after->locked_until, now)};
+                *out = {auth_status::locked, 0, minutes_until(after->locked_until, now), true};
               else
                 *out = {auth_status::wrong_pin,
                         static_cast<std::uint32_t>(max_wrong - after->failed_pins), 0};

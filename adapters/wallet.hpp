@@ -38,6 +38,7 @@ struct auth_result {
   auth_status status = auth_status::error;
   std::uint32_t tries_left = 0;
   std::uint32_t locked_minutes = 0;
+  bool just_locked = false;  ///< this wrong PIN locked it (the subscriber is told by SMS)
 };
 
 enum class wallet_status : std::uint8_t {

@@ -5,9 +5,12 @@
 #include <chrono>
 #include <ctime>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
 #include "adapters/pin.hpp"
+#include "gateway/sms/receipts.hpp"
 #include "menus/vocabulary.hpp"
 #include "store/readers.hpp"
 #include "store/writer.hpp"
@@ -261,6 +264,33 @@ void menu_actions::items_of_saved(ussd::action_result& r,
   r.result = r.items.empty() ? outcome::empty : outcome::ok;
 }
 
+std::function<void(std::uint32_t)> menu_actions::lock_notice(const menus::dialog_state& s,
+                                                             const std::string& msisdn) {
+  return [this, cat = s.cat, lang = s.lang, msisdn, code = text_of(s, "service.code"),
+          phone = text_of(s, "support.phone")](std::uint32_t minutes) {
+    const auto now = now_ms();
+    auto text = sms::render_locked(cat, lang, minutes, code, phone);
+    // One message per lock: the moment it locked names it.
+    const auto ref = fmt::format("pin-lock-{}-{}", msisdn, now / 1000);
+    const bool queued = b_.writer.submit(
+        [ref, msisdn, text, now](store::db& d) {
+          return store::enqueue_message(d, ref, "locked", msisdn, text, now) !=
+                 store::enqueue_status::failed;
+        },
+        [this, msisdn](bool committed, std::optional<store::db_error> e) {
+          if (!committed) {
+            spdlog::error("pin: could not queue the locked SMS to {}: {}", msisdn,
+                          e ? e->message : "refused");
+            return;
+          }
+          asio::post(ex_, [this] {
+            if (b_.message_queued) b_.message_queued();
+          });
+        });
+    if (!queued) spdlog::error("pin: could not queue the locked SMS to {}: writer busy", msisdn);
+  };
+}
+
 void menu_actions::run(const ussd::action_call& call, done_fn done) {
   const auto& s = *call.state;
   const std::string_view name = menus::actions()[call.action].name;
@@ -340,7 +370,8 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
     req.fee = fee_for(b->cfg, *amount);
     req.duplicate_confirmed = text_of(s, "confirm.duplicate") == "yes";
     const auto fee = req.fee;
-    auto answered = [done = std::move(done), fee, amount = *amount](payments::pay_answer a) {
+    auto answered = [done = std::move(done), fee, amount = *amount,
+                     locked = lock_notice(s, msisdn)](payments::pay_answer a) {
       ussd::action_result out;
       using payments::answer_kind;
       // The summary's figures travel with every answer (the duplicate screen leads to it).
@@ -369,6 +400,7 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
         case answer_kind::locked:
           out.result = outcome::locked;
           out.vars.emplace_back(var("pin.locked_minutes"), std::to_string(a.locked_minutes));
+          if (a.just_locked) locked(a.locked_minutes);
           break;
         case answer_kind::insufficient:
           out.result = outcome::insufficient;
@@ -422,7 +454,8 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
       return finish(done, std::move(r));
     }
     adapters::wipe(confirm);
-    auto answered = [done = std::move(done)](adapters::auth_result a) {
+    auto answered = [done = std::move(done),
+                     locked = lock_notice(s, msisdn)](adapters::auth_result a) {
       ussd::action_result out;
       using adapters::auth_status;
       switch (a.status) {
@@ -436,6 +469,7 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
         case auth_status::locked:
           out.result = outcome::locked;
           out.vars = {{var("pin.locked_minutes"), std::to_string(a.locked_minutes)}};
+          if (a.just_locked) locked(a.locked_minutes);
           break;
         default:
           out.result = outcome::error;

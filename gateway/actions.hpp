@@ -88,6 +88,10 @@ class menu_actions {
   /// subscriber, send_code, verify_code, set_pin (gateway/enrolment.cpp); false: not one of them.
   bool run_enrolment(std::string_view name, const ussd::action_call& call, done_fn& done);
   bool known(std::string_view msisdn) const;
+  /// What to do when a wrong PIN has just locked the PIN: queue the "locked" SMS in the
+  /// dialog's language (captured now: the dialog may be gone when the answer comes).
+  std::function<void(std::uint32_t minutes)> lock_notice(const menus::dialog_state& s,
+                                                         const std::string& msisdn);
 
   boost::asio::any_io_executor ex_;
   std::vector<biller_entry>& billers_;

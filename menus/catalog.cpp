@@ -44,8 +44,8 @@ constexpr std::array<std::string_view, 7> system_keys{
 
 /// [sms] texts: what the gateway sends by SMS, in the subscriber's language. Checked against
 /// three segments (sms_limit_*); the English receipts are kept to one in practice.
-constexpr std::array<std::string_view, 5> sms_keys{"sms.confirmed", "sms.failed", "sms.reversed",
-                                                   "sms.pending", "sms.code"};
+constexpr std::array<std::string_view, 6> sms_keys{"sms.confirmed", "sms.failed", "sms.reversed",
+                                                   "sms.pending",   "sms.code",   "sms.locked"};
 constexpr std::size_t sms_limit_gsm = 3 * 153, sms_limit_ucs2 = 3 * 67;
 
 bool valid_id(std::string_view id) {

@@ -152,6 +152,7 @@ void service::pay(pay_request r, std::function<void(pay_answer)> done) {
                                                      : answer_kind::error;
       a.tries_left = auth.tries_left;
       a.locked_minutes = auth.locked_minutes;
+      a.just_locked = auth.just_locked;
       done(a);
       co_return;
     }

@@ -75,6 +75,7 @@ struct pay_answer {
   std::string ref;
   adapters::minor_units balance = 0;
   std::uint32_t tries_left = 0, locked_minutes = 0;
+  bool just_locked = false;  ///< this wrong PIN locked the PIN
   std::string duplicate_ref;
   std::int64_t duplicate_minutes = 0;
   adapters::minor_units limit = 0;

@@ -60,4 +60,15 @@ std::string render_code(const std::shared_ptr<const menus::catalog>& cat, std::u
   return out;
 }
 
+std::string render_locked(const std::shared_ptr<const menus::catalog>& cat, std::uint8_t language,
+                          std::uint32_t minutes, std::string_view service_code,
+                          std::string_view support_phone) {
+  const std::array<std::pair<std::string_view, std::string>, 3> vars{{
+      {"pin.locked_minutes", std::to_string(minutes)},
+      {"service.code", std::string(service_code)},
+      {"support.phone", std::string(support_phone)},
+  }};
+  return menus::sms_text(cat, language, "locked", vars);
+}
+
 }  // namespace ussdpay::sms

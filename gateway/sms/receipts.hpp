@@ -46,4 +46,10 @@ std::string render_receipt(const receipt_context& c, std::string_view kind,
 std::string render_code(const std::shared_ptr<const menus::catalog>& cat, std::uint8_t language,
                         std::string_view code, std::string_view minutes);
 
+/// The SMS telling a subscriber that wrong PINs locked their PIN, for how long, and how to
+/// reset it (service_code) or report that it was not them (support_phone).
+std::string render_locked(const std::shared_ptr<const menus::catalog>& cat, std::uint8_t language,
+                          std::uint32_t minutes, std::string_view service_code,
+                          std::string_view support_phone);
+
 }  // namespace ussdpay::sms

@@ -74,3 +74,17 @@ TEST_CASE("the one-time code SMS, in the dialog's language", "[sms]") {
   CHECK(
       sms::render_code(cat, *cat->language("sw"), "493017", "5").starts_with("493017 ni nambari"));
 }
+
+TEST_CASE("the PIN-locked SMS says for how long and how to reset it", "[sms]") {
+  const auto c = shipped();
+  const auto cat = c.templates->get();
+  CHECK(sms::render_locked(cat, *cat->language("en"), 30, "*123#", "111") ==
+        "Your Bill Pay PIN is locked for 30 min after wrong PINs. Not you? Call 111. Forgot it? "
+        "Dial *123# > PIN > Forgot PIN.");
+  for (const auto& lang : cat->languages) {
+    const auto text = sms::render_locked(cat, *cat->language(lang), 30, "*123#", "111");
+    INFO(lang << ": " << text);
+    CHECK(text.find("30") != std::string::npos);
+    CHECK(text.find("*123#") != std::string::npos);
+  }
+}
