@@ -16,20 +16,9 @@ if [ $# -lt 4 ] || [ $# -gt 5 ]; then
 fi
 sim=$1 daemon=$2 config=$3 script=$4 profile=${5:-default}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/ussdpay-script-XXXXXX")
-sim_pid="" daemon_pid=""
-
-cleanup() {
-  # Only the two processes started here, by PID.
-  for pid in $daemon_pid $sim_pid; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null
-      wait "$pid" 2>/dev/null
-    fi
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# Only the two processes started here are ended, by PID (lib.sh).
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
+lib_start script
 
 show_logs() {
   echo "--- ussdpay-sim output ---"
@@ -38,26 +27,10 @@ show_logs() {
   cat "$work/daemon.log" 2>/dev/null
 }
 
-# Waits up to $2 tenths of a second for process $1 to exit; true if it did.
-wait_gone() {
-  local i
-  for ((i = 0; i < $2; i++)); do
-    kill -0 "$1" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  ! kill -0 "$1" 2>/dev/null
-}
-
 # 1. The simulator listens on any free port and says which.
 "$sim" --mode scripted --port 0 --profile "$profile" --script "$script" >"$work/sim.out" 2>&1 &
 sim_pid=$!
-port=""
-for ((i = 0; i < 100; i++)); do
-  port=$(sed -n 's/^ussdpay-sim listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$work/sim.out")
-  [ -n "$port" ] && break
-  kill -0 "$sim_pid" 2>/dev/null || break
-  sleep 0.1
-done
+port=$(sim_port "$work/sim.out")
 if [ -z "$port" ]; then
   echo "FAIL: ussdpay-sim did not report its port within 10 s"
   show_logs

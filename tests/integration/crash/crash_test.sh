@@ -23,20 +23,9 @@ fi
 sim=$1 daemon=$2 cli=$3 kills=$4 max_seconds=$5
 here=$(cd "$(dirname "$0")" && pwd)
 config="$here/crash.toml"
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the CLI) is not installed"; exit 77; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/ussdpay-crash.XXXXXXXX")
-sim_pid="" daemon_pid=""
-cleanup() {
-  for pid in $daemon_pid $sim_pid; do
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null
-      wait "$pid" 2>/dev/null
-    fi
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$here/../lib.sh"
+lib_require_sqlite3
+lib_start crash
 fail() {
   echo "FAIL: $*"
   echo "--- last daemon log ---"
@@ -45,8 +34,6 @@ fail() {
 }
 
 export USSDPAY_STORE_PATH="$work/ussdpay.db"
-db=$USSDPAY_STORE_PATH
-q() { sqlite3 -batch -noheader "$db" "$1"; }
 
 # Subscribers: 40 wallets of Rs1,000,000 each.
 subscribers=40 first=923100000000 balance=1000000
@@ -54,7 +41,7 @@ subscribers=40 first=923100000000 balance=1000000
   echo "msisdn,pin,balance,language"
   for ((i = 0; i < subscribers; i++)); do echo "$((first + i)),4826,$balance,en"; done
 } >"$work/subscribers.csv"
-USSDPAY_PIN_ITERATIONS=1000 "$cli" --config "$config" subscriber import "$work/subscribers.csv" \
+"$cli" --config "$config" subscriber import "$work/subscribers.csv" \
   >"$work/import.log" 2>&1 || { cat "$work/import.log"; fail "could not import subscribers"; }
 funded=$(q "SELECT -sum(balance) FROM accounts WHERE kind = 'funding'")
 
@@ -64,13 +51,7 @@ funded=$(q "SELECT -sum(balance) FROM accounts WHERE kind = 'funding'")
   --inputs '*123*1*1*1#,{account},1,4826' --think-ms 5 --hop-timeout 2 \
   --duration $((max_seconds + 30)) >"$work/sim.out" 2>&1 &
 sim_pid=$!
-port=""
-for ((i = 0; i < 100; i++)); do
-  port=$(sed -n 's/^ussdpay-sim listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$work/sim.out" 2>/dev/null)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || fail "ussdpay-sim did not report its port"
+port=$(sim_port "$work/sim.out") || fail "ussdpay-sim did not report its port"
 export USSDPAY_SMPP_PORT=$port
 
 start_daemon() {

@@ -39,21 +39,11 @@ for tool in sqlite3 curl openssl; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/ussdpay-http-biller.XXXXXXXX")
-sim_pid="" daemon_pid="" biller_pid=""
+. "$here/../lib.sh"
+lib_start http-biller daemon_pid sim_pid biller_pid
 # Each process's output goes to a file of its own (a restarted one's old output must not be
 # mistaken for its new "listening" line).
 sim_out="$work/sim.out" biller_out="$work/billersim.out"
-cleanup() {
-  for pid in $daemon_pid $sim_pid $biller_pid; do
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null
-      wait "$pid" 2>/dev/null
-    fi
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 fail() {
   echo "FAIL: $*"
   echo "--- sim ---"; cat "$sim_out" 2>/dev/null
@@ -62,19 +52,7 @@ fail() {
   exit 1
 }
 
-# Waits up to $2 tenths of a second for process $1 to exit; true if it did.
-wait_gone() {
-  local i
-  for ((i = 0; i < $2; i++)); do
-    kill -0 "$1" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  ! kill -0 "$1" 2>/dev/null
-}
-
 export USSDPAY_STORE_PATH="$work/ussdpay.db"
-db=$USSDPAY_STORE_PATH
-q() { sqlite3 -batch -noheader "$db" "$1"; }
 # Polls SQL $2 until it prints $3, for at most $1 tenths of a second.
 wait_for() {
   local i
@@ -150,14 +128,7 @@ start_sim() {
   sim_out="$work/${1%.sim}.out"
   "$sim" --mode scripted --port 0 --script "$here/$1" --step-timeout-ms 15000 >"$sim_out" 2>&1 &
   sim_pid=$!
-  sim_port=""
-  for ((i = 0; i < 100; i++)); do
-    sim_port=$(sed -n 's/^ussdpay-sim listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$sim_out")
-    [ -n "$sim_port" ] && break
-    kill -0 "$sim_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$sim_port" ] || fail "ussdpay-sim did not report its port"
+  sim_port=$(sim_port "$sim_out") || fail "ussdpay-sim did not report its port"
 }
 # The script's verdict, within $1 seconds.
 finish_sim() {

@@ -13,19 +13,9 @@ set -u
 sim=$1 daemon=$2 cli=$3
 here=$(cd "$(dirname "$0")" && pwd)
 config="$here/../crash/crash.toml"
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the CLI) is not installed"; exit 77; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/ussdpay-operator.XXXXXXXX")
-sim_pid="" daemon_pid=""
-cleanup() {
-  for pid in $daemon_pid $sim_pid; do
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null
-      wait "$pid" 2>/dev/null
-    fi
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$here/../lib.sh"
+lib_require_sqlite3
+lib_start operator
 fail() {
   echo "FAIL: $*"
   echo "--- sim ---"; cat "$work/sim.out" 2>/dev/null
@@ -33,20 +23,13 @@ fail() {
   exit 1
 }
 export USSDPAY_STORE_PATH="$work/ussdpay.db"
-q() { sqlite3 -batch -noheader "$USSDPAY_STORE_PATH" "$1"; }
 printf 'msisdn,pin,balance,language\n923001234567,4826,100000,en\n' >"$work/subs.csv"
 "$cli" --config "$config" subscriber import "$work/subs.csv" >/dev/null || fail "import"
 
 "$sim" --mode scripted --port 0 --script "$here/operator.sim" --step-timeout-ms 20000 \
   >"$work/sim.out" 2>&1 &
 sim_pid=$!
-port=""
-for ((i = 0; i < 100; i++)); do
-  port=$(sed -n 's/^ussdpay-sim listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$work/sim.out" 2>/dev/null)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || fail "no simulator port"
+port=$(sim_port "$work/sim.out") || fail "no simulator port"
 USSDPAY_SMPP_PORT=$port "$daemon" --config "$config" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 

@@ -12,19 +12,9 @@ set -u
 [ $# -eq 4 ] || { echo "usage: $0 SIM DAEMON CLI CONFIG" >&2; exit 2; }
 sim=$1 daemon=$2 cli=$3 config=$4
 here=$(cd "$(dirname "$0")" && pwd)
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the CLI) is not installed"; exit 77; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/ussdpay-receipts.XXXXXXXX")
-sim_pid="" daemon_pid=""
-cleanup() {
-  for pid in $daemon_pid $sim_pid; do
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null
-      wait "$pid" 2>/dev/null
-    fi
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$here/../lib.sh"
+lib_require_sqlite3
+lib_start receipts
 fail() {
   echo "FAIL ($phase): $*"
   echo "--- sim ---"; cat "$work/sim.out" 2>/dev/null
@@ -43,13 +33,8 @@ phase() {
 
   "$sim" --mode scripted --port 0 --script "$here/receipts.sim" "$@" >"$work/sim.out" 2>&1 &
   sim_pid=$!
-  local port="" i
-  for ((i = 0; i < 100; i++)); do
-    port=$(sed -n 's/^ussdpay-sim listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$work/sim.out")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || fail "no simulator port"
+  local port i
+  port=$(sim_port "$work/sim.out") || fail "no simulator port"
   USSDPAY_SMPP_HOST=127.0.0.1 USSDPAY_SMPP_PORT=$port "$daemon" --config "$config" \
     >"$work/daemon.log" 2>&1 &
   daemon_pid=$!
@@ -58,8 +43,7 @@ phase() {
   wait "$sim_pid" || fail "receipts.sim failed"
   sim_pid=""
   local ref out
-  ref=$(sqlite3 -batch -noheader "$USSDPAY_STORE_PATH" \
-    "SELECT ref FROM payments WHERE state = 'COMMITTED'")
+  ref=$(q "SELECT ref FROM payments WHERE state = 'COMMITTED'")
   [ -n "$ref" ] || fail "no paid payment"
   # The receipt was sent 20 ms after the SMS and the script waited 1.5 s; allow 5 s more.
   for ((i = 0; i < 50; i++)); do

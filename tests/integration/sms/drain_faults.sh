@@ -12,26 +12,16 @@
 set -u
 [ $# -eq 4 ] || { echo "usage: $0 SIM DAEMON CLI CONFIG" >&2; exit 2; }
 sim=$1 daemon=$2 cli=$3 config=$4
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the CLI) is not installed"; exit 77; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/ussdpay-drain.XXXXXXXX")
-sim_pid="" daemon_pid="" phase=setup
-cleanup() {
-  for pid in $daemon_pid $sim_pid; do
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      kill -KILL "$pid" 2>/dev/null
-      wait "$pid" 2>/dev/null
-    fi
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
+lib_require_sqlite3
+lib_start drain
+phase=setup
 fail() {
   echo "FAIL ($phase): $*"
   echo "--- sim ---"; tail -n 20 "$work/sim.out" 2>/dev/null
   echo "--- daemon ---"; grep -v "^$" "$work/daemon.log" 2>/dev/null | tail -n 30
   exit 1
 }
-q() { sqlite3 -batch -noheader "$USSDPAY_STORE_PATH" "$1"; }
 export USSDPAY_STORE_PATH="$work/ussdpay.db" USSDPAY_SMS_RETRY_INITIAL=50ms \
   USSDPAY_SMS_RETRY_MAX=200ms USSDPAY_SMS_POLL_INTERVAL=100ms USSDPAY_SMS_MAX_ATTEMPTS=50 \
   USSDPAY_SMPP_WINDOW=100 USSDPAY_SMS_MAX_IN_FLIGHT=100
@@ -50,14 +40,7 @@ fresh_store() {
 start_sim() {
   "$sim" --mode serve --port 0 --no-receipts "$@" >"$work/sim.out" 2>&1 &
   sim_pid=$!
-  port=""
-  local i
-  for ((i = 0; i < 100; i++)); do
-    port=$(sed -n 's/^ussdpay-sim listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$work/sim.out")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || fail "no simulator port"
+  port=$(sim_port "$work/sim.out") || fail "no simulator port"
 }
 start_daemon() {
   env "$@" USSDPAY_SMPP_HOST=127.0.0.1 USSDPAY_SMPP_PORT="$port" "$daemon" --config "$config" \

@@ -1,0 +1,57 @@
+# Shared by the integration test scripts (sourced, bash): a scratch directory removed on exit,
+# the processes started here ended by PID on exit, and waits that are always bounded.
+#
+#   lib_start NAME [PID_VARIABLE...]
+#       work=$(mktemp -d ${TMPDIR:-/tmp}/ussdpay-NAME.XXXXXXXX); on exit, SIGKILL whatever PID
+#       each named variable holds then (default: daemon_pid sim_pid), and remove $work.
+#   lib_require_sqlite3      exit 77 (skipped) without the sqlite3 command
+#   sim_port FILE            the port of "ussdpay-sim listening on HOST:PORT" in FILE (10 s)
+#   wait_gone PID TENTHS     true once PID has exited
+#   q SQL                    sqlite3 on $USSDPAY_STORE_PATH, one value per line
+
+lib_start() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/ussdpay-$1.XXXXXXXX")
+  shift
+  lib_pid_vars=("$@")
+  [ ${#lib_pid_vars[@]} -gt 0 ] || lib_pid_vars=(daemon_pid sim_pid)
+  local v
+  for v in "${lib_pid_vars[@]}"; do printf -v "$v" '%s' ""; done
+  trap lib_cleanup EXIT
+}
+
+lib_cleanup() {
+  local v pid
+  for v in "${lib_pid_vars[@]}"; do
+    pid=${!v}
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+    fi
+  done
+  rm -rf "$work"
+}
+
+lib_require_sqlite3() {
+  command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 (the CLI) is not installed"; exit 77; }
+}
+
+sim_port() {
+  local i port
+  for ((i = 0; i < 100; i++)); do
+    port=$(sed -n 's/^ussdpay-sim listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$1" 2>/dev/null)
+    [ -n "$port" ] && { echo "$port"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
+wait_gone() {
+  local i
+  for ((i = 0; i < $2; i++)); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  ! kill -0 "$1" 2>/dev/null
+}
+
+q() { sqlite3 -batch -noheader "$USSDPAY_STORE_PATH" "$1"; }
