@@ -172,6 +172,7 @@ std::vector<key_def> keys(config& c) {
       {"sms", "poll_interval", &c.sms.poll_interval},
       {"sms", "max_in_flight", &c.sms.max_in_flight},
       {"sms", "max_per_second", &c.sms.max_per_second},
+      {"sms", "long_messages", &c.sms.long_messages},
       {"sms", "max_attempts", &c.sms.max_attempts},
       {"sms", "retry_initial", &c.sms.retry_initial},
       {"sms", "retry_max", &c.sms.retry_max},
@@ -444,6 +445,8 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
   if (sm.max_in_flight == 0 || sm.max_in_flight > 10'000)
     err("sms.max_in_flight", "must be 1..10000");
   if (sm.max_per_second > 1'000'000) err("sms.max_per_second", "must be 0..1000000");
+  if (!sms::parse_long_messages(sm.long_messages))
+    err("sms.long_messages", "must be \"payload\", \"udh\" or \"sar\"");
   if (sm.max_attempts == 0) err("sms.max_attempts", "must be > 0");
   if (sm.poll_interval.count() == 0) err("sms.poll_interval", "must be > 0");
   if (sm.retry_initial.count() == 0 || sm.retry_max < sm.retry_initial)

@@ -241,13 +241,23 @@ int main(int argc, char** argv) {
   // One-time codes go straight to the link: never stored, so never in the outbox.
   auto send_now = [&client_ptr, &cfg](std::string msisdn, std::string text,
                                       std::function<void(bool)> accepted) {
-    auto body = ussdpay::sms::sms_body(cfg.sms.source, msisdn, text, cfg.ussd_profile.alphabet);
+    auto parts =
+        ussdpay::sms::sms_segments({cfg.sms.source, msisdn, text, cfg.ussd_profile.alphabet,
+                                    ussdpay::sms::parse_long_messages(cfg.sms.long_messages)
+                                        .value_or(ussdpay::sms::long_messages::payload),
+                                    0, false});
     ussdpay::adapters::wipe(text);
-    body.registered_delivery = 0;
-    client_ptr->submit(ussdpay::smpp::make_submit(0, std::move(body)),
-                       [accepted = std::move(accepted)](ussdpay::smpp::submit_result r) {
-                         accepted(r.result == ussdpay::smpp::outcome::accepted);
-                       });
+    if (parts.empty()) return accepted(false);
+    // Accepted when every segment was.
+    auto left = std::make_shared<std::pair<std::size_t, bool>>(parts.size(), true);
+    for (auto& part : parts) {
+      client_ptr->submit(ussdpay::smpp::make_submit(0, std::move(part)),
+                         [left, accepted](ussdpay::smpp::submit_result r) {
+                           left->second =
+                               left->second && r.result == ussdpay::smpp::outcome::accepted;
+                           if (--left->first == 0) accepted(left->second);
+                         });
+    }
   };
   ussdpay::menu_actions actions(
       io.get_executor(), billers, cfg,

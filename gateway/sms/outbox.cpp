@@ -42,30 +42,6 @@ bool temporary(std::uint32_t status) {
 
 }  // namespace
 
-smpp::sm_body sms_body(std::string_view source, std::string_view msisdn, std::string_view text,
-                       menus::default_alphabet alphabet) {
-  smpp::sm_body b;
-  const bool digits = !source.empty() && std::all_of(source.begin(), source.end(),
-                                                     [](char c) { return c >= '0' && c <= '9'; });
-  b.source = {static_cast<std::uint8_t>(digits ? 0 : 5), 0, std::string(source)};
-  b.destination = {1, 1, std::string(msisdn)};  // international, E.164
-  b.registered_delivery = 1;
-  std::size_t segment = 160;
-  if (auto gsm = menus::to_default_alphabet(text, alphabet)) {
-    b.data_coding = 0;
-    b.short_message = std::move(*gsm);
-  } else {
-    b.data_coding = 8;
-    b.short_message = menus::to_ucs2be(text).value_or(std::string());
-    segment = 140;
-  }
-  if (b.short_message.size() > segment) {
-    b.tlvs.push_back({tag_message_payload, std::move(b.short_message)});
-    b.short_message.clear();
-  }
-  return b;
-}
-
 outbox_sender::outbox_sender(asio::any_io_executor ex, outbox_config cfg,
                              menus::default_alphabet alphabet, store::group_writer& writer,
                              store::reader_pool& readers, submit_fn submit)
@@ -75,7 +51,8 @@ outbox_sender::outbox_sender(asio::any_io_executor ex, outbox_config cfg,
       writer_(writer),
       readers_(readers),
       submit_(std::move(submit)),
-      wake_(ex) {}
+      wake_(ex),
+      mode_(parse_long_messages(cfg_.long_messages).value_or(long_messages::payload)) {}
 
 outbox_sender::~outbox_sender() {
   *alive_ = false;
@@ -170,17 +147,43 @@ asio::awaitable<void> outbox_sender::run() {
 }
 
 void outbox_sender::submit_one(store::outbox_message m) {
+  ++stats_.submitted;
+  auto parts = sms_segments(
+      {cfg_.source, m.msisdn, m.body, alphabet_, mode_, static_cast<std::uint16_t>(m.id), true});
+  if (parts.empty()) {  // not UTF-8, or too long: no SMSC will ever take it
+    smpp::submit_result r;
+    r.result = smpp::outcome::rejected;
+    r.status = smpp::status::invalid_message_length;
+    r.detail = "cannot be encoded in " + std::to_string(max_segments) + " segments";
+    answered(m, r);
+    return;
+  }
   ++unacked_;
   stats_.in_flight = unacked_;
-  ++stats_.submitted;
-  auto pdu = smpp::make_submit(0, sms_body(cfg_.source, m.msisdn, m.body, alphabet_));
-  submit_(std::move(pdu), [this, m = std::move(m), alive = alive_](smpp::submit_result r) {
-    if (!*alive) return;
-    --unacked_;
-    stats_.in_flight = unacked_;
-    answered(m, r);
-    wake();  // room in the window
-  });
+  // One outcome for the message: accepted when every segment was, with the last segment's id
+  // (the one that asked for the receipt); otherwise the first failure.
+  struct progress {
+    std::size_t left;
+    smpp::submit_result result;
+  };
+  auto p = std::make_shared<progress>(progress{parts.size(), {}});
+  p->result.result = smpp::outcome::accepted;
+  const std::size_t last = parts.size() - 1;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    submit_(smpp::make_submit(0, std::move(parts[i])), [this, m, p, i, last,
+                                                        alive = alive_](smpp::submit_result r) {
+      if (!*alive) return;
+      if (r.result != smpp::outcome::accepted && p->result.result == smpp::outcome::accepted)
+        p->result = r;
+      else if (i == last && p->result.result == smpp::outcome::accepted)
+        p->result.message_id = r.message_id;
+      if (--p->left > 0) return;
+      --unacked_;
+      stats_.in_flight = unacked_;
+      answered(m, p->result);
+      wake();  // room in the window
+    });
+  }
 }
 
 void outbox_sender::answered(const store::outbox_message& m, const smpp::submit_result& r) {

@@ -21,6 +21,7 @@
 
 #include "gateway/smpp/link_fsm.hpp"
 #include "gateway/smpp/pdu.hpp"
+#include "gateway/sms/segments.hpp"
 #include "menus/text.hpp"
 #include "store/payments.hpp"
 
@@ -42,6 +43,8 @@ struct outbox_config {
   /// Messages submitted per second, at most (0: no limit but the window), for SMSCs that
   /// throttle above an agreed rate.
   std::uint32_t max_per_second = 0;
+  /// How a text longer than one SMS travels: "payload", "udh" or "sar" (gateway/sms/segments.hpp).
+  std::string long_messages = "payload";
   /// Tries before a message is marked failed.
   std::uint32_t max_attempts = 10;
   /// Back-off after a temporary failure: doubles from retry_initial up to retry_max.
@@ -122,13 +125,9 @@ class outbox_sender {
   bool poked_ = false, rescan_ = false;
   double tokens_ = 0;
   std::chrono::steady_clock::time_point refilled_{};
+  long_messages mode_ = long_messages::payload;
   outbox_stats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
-
-/// The submit_sm for a text: GSM 7-bit (data_coding 0) when every character fits, otherwise
-/// UCS-2 (8); longer than one segment, the text travels in message_payload.
-smpp::sm_body sms_body(std::string_view source, std::string_view msisdn, std::string_view text,
-                       menus::default_alphabet alphabet);
 
 }  // namespace ussdpay::sms

@@ -301,11 +301,15 @@ void smsc::handle_submit(const std::shared_ptr<connection>& c, pdu p) {
   m.protocol_error = std::move(v.protocol_error);
   if (m.ussd) ++stats_.ussd_screens;
   if (!m.protocol_error.empty()) ++stats_.ussd_protocol_errors;
+  bool whole = true;  // false: a segment of a concatenated SMS still waiting for the others
   if (opt_.decode_mt) {
     const tlv* payload =
         body.short_message.empty() ? find_tlv(body.tlvs, tag::message_payload) : nullptr;
-    m.text = decode_text(payload ? std::string_view(payload->value) : body.short_message,
-                         body.data_coding, ussd_.profile());
+    std::string_view octets = payload ? std::string_view(payload->value) : body.short_message;
+    if (auto joined = reassemble(body, m.msisdn, octets))
+      m.text = decode_text(*joined, body.data_coding, ussd_.profile());
+    else
+      whole = false;
   }
   if ((body.registered_delivery & 0x03) != 0 && opt_.receipts) schedule_receipt(body, id);
   if (opt_.decode_mt) m.raw = std::move(body);
@@ -331,7 +335,38 @@ void smsc::handle_submit(const std::shared_ptr<connection>& c, pdu p) {
       send(c, resp);
     });
   }
-  if (on_mt) on_mt(m);
+  if (on_mt && whole) on_mt(m);
+}
+
+std::optional<std::string> smsc::reassemble(const sm_body& body, const std::string& msisdn,
+                                            std::string_view octets) {
+  // The concatenation header (UDHI with IEI 0x00) or the sar_* TLVs; anything else is whole.
+  unsigned ref = 0, total = 0, seq = 0;
+  if ((body.esm_class & 0x40) != 0 && octets.size() >= 6 && octets[0] == '\x05' &&
+      octets[1] == '\x00' && octets[2] == '\x03') {
+    ref = static_cast<std::uint8_t>(octets[3]);
+    total = static_cast<std::uint8_t>(octets[4]);
+    seq = static_cast<std::uint8_t>(octets[5]);
+    octets.remove_prefix(6);
+  } else if (auto t = tlv_u8(body.tlvs, tag::sar_total_segments)) {
+    ref = tlv_u16(body.tlvs, tag::sar_msg_ref_num).value_or(0);
+    total = *t;
+    seq = tlv_u8(body.tlvs, tag::sar_segment_seqnum).value_or(0);
+  } else {
+    return std::string(octets);
+  }
+  if (total <= 1 || seq == 0 || seq > total) return std::string(octets);
+  const std::string key = fmt::format("{}/{}", msisdn, ref);
+  if (!concat_.contains(key) && concat_.size() >= 10'000) concat_.clear();  // bounded
+  auto& parts = concat_[key];
+  parts.resize(total);
+  parts[seq - 1] = std::string(octets);
+  for (const auto& part : parts)
+    if (part.empty()) return std::nullopt;
+  std::string out;
+  for (const auto& part : parts) out += part;
+  concat_.erase(key);
+  return out;
 }
 
 void smsc::schedule_receipt(const sm_body& submitted, const std::string& message_id) {

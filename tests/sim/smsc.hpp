@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -149,6 +150,10 @@ class smsc {
   void handle_submit(const std::shared_ptr<connection>& c, smpp::pdu p);
   void send(const std::shared_ptr<connection>& c, const smpp::pdu& p);
   void schedule_receipt(const smpp::sm_body& submitted, const std::string& message_id);
+  /// A concatenated SMS reaches the phone whole: a segment (UDH or sar_* TLVs) is kept until
+  /// the last one is in, then the whole text's octets; nullopt until then.
+  std::optional<std::string> reassemble(const smpp::sm_body& body, const std::string& msisdn,
+                                        std::string_view octets);
   std::shared_ptr<connection> receiver();
   /// Sends deliver_ (filled by ussd_) on c.
   void send_deliver(const std::shared_ptr<connection>& c);
@@ -164,6 +169,8 @@ class smsc {
   smpp::pdu deliver_;  // reused for every USSD deliver_sm, so a hop allocates nothing here
   std::uint64_t next_message_id_ = 0x5A000000;
   std::uint64_t next_stray_ = 1;  ///< ids for receipts about messages never sent
+  /// Segments of concatenated SMS seen so far, by "msisdn/reference" (at most 10,000).
+  std::map<std::string, std::vector<std::string>> concat_;
   smsc_stats stats_;
   std::shared_ptr<bool> alive_;
 };

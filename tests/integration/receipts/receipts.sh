@@ -6,6 +6,9 @@
 #   2. submit_sm_resp in decimal, the receipt's id in hex, TLVs only, UNDELIV
 #   3. ids zero-padded in lower case, EXPIRED, and 3 receipts for ids never given out after
 #      each one: counted and logged as unknown, nothing else changes, the daemon keeps going
+#   4. an Urdu subscriber: the receipt is UCS-2 and longer than one SMS, sent as concatenated
+#      segments (long_messages = "udh", then "sar"); the phone gets it whole, and the receipt
+#      for the last segment marks it delivered
 #
 #   receipts.sh SIM DAEMON CLI CONFIG
 set -u
@@ -22,25 +25,27 @@ fail() {
   exit 1
 }
 
-# phase NAME WANT_STATE WANT_STAT WANT_UNKNOWN SIM_OPTIONS...
+# phase NAME WANT_STATE WANT_STAT WANT_UNKNOWN SIM_OPTIONS... (with $script, $language and
+# $daemon_env as set by the caller)
+script=receipts.sim language=en daemon_env=()
 phase() {
   phase=$1 want=$2 stat=$3 unknown=$4
   shift 4
   rm -f "$work"/ussdpay.db* "$work/sim.out" "$work/daemon.log"
   export USSDPAY_STORE_PATH="$work/ussdpay.db"
-  printf 'msisdn,pin,balance,language\n923001234567,4826,100000,en\n' >"$work/subs.csv"
+  printf 'msisdn,pin,balance,language\n923001234567,4826,100000,%s\n' "$language" >"$work/subs.csv"
   "$cli" --config "$config" subscriber import "$work/subs.csv" >/dev/null || fail "import"
 
-  "$sim" --mode scripted --port 0 --script "$here/receipts.sim" "$@" >"$work/sim.out" 2>&1 &
+  "$sim" --mode scripted --port 0 --script "$here/$script" "$@" >"$work/sim.out" 2>&1 &
   sim_pid=$!
   local port i
   port=$(sim_port "$work/sim.out") || fail "no simulator port"
-  USSDPAY_SMPP_HOST=127.0.0.1 USSDPAY_SMPP_PORT=$port "$daemon" --config "$config" \
-    >"$work/daemon.log" 2>&1 &
+  env "${daemon_env[@]}" USSDPAY_SMPP_HOST=127.0.0.1 USSDPAY_SMPP_PORT="$port" "$daemon" \
+    --config "$config" >"$work/daemon.log" 2>&1 &
   daemon_pid=$!
 
   for ((i = 0; i < 300; i++)); do kill -0 "$sim_pid" 2>/dev/null || break; sleep 0.1; done
-  wait "$sim_pid" || fail "receipts.sim failed"
+  wait "$sim_pid" || fail "$script failed"
   sim_pid=""
   local ref out
   ref=$(q "SELECT ref FROM payments WHERE state = 'COMMITTED'")
@@ -72,4 +77,12 @@ phase "decimal response, hex TLV receipt, undeliverable" undeliverable "message_
   --decimal-ids --receipt-ids other-base --receipt-form tlv --receipt-stat UNDELIV
 phase "padded ids, expired, stray receipts" expired EXPIRED 3 \
   --receipt-ids padded --receipt-stat EXPIRED --stray-receipts 3
+script=receipts_ur.sim language=ur
+for mode in udh sar; do
+  daemon_env=(USSDPAY_SMS_LONG_MESSAGES=$mode)
+  phase "Urdu receipt in segments, $mode" delivered DELIVRD 0
+  # The phone printed the whole text on one line: the first segment's start, the last's end.
+  grep -q "^sms +923001234567: حوالہ .*بیلنس Rs95,480۔ LESCO حوالہ" "$work/sim.out" ||
+    fail "the segments did not arrive as one SMS: $(grep '^sms' "$work/sim.out")"
+done
 echo "receipts: all phases passed"
