@@ -67,7 +67,7 @@ TEST_CASE("receipt: the classic text, any case, every final state", "[receipt]")
   CHECK(t.state == smpp::delivery::delivered);
 }
 
-TEST_CASE("receipt: TLVs win over the text; message_payload carries the text", "[receipt]") {
+TEST_CASE("receipt: TLVs win over the text, message_payload carries the text", "[receipt]") {
   auto b = receipt_text("id:999 stat:UNDELIV err:001");
   b.tlvs.push_back(smpp::tlv::octets(smpp::tag::receipted_message_id, std::string("1a2b\0", 5)));
   b.tlvs.push_back(smpp::tlv::u8(smpp::tag::message_state, 2));
@@ -117,7 +117,7 @@ TEST_CASE("receipt: what cannot be read is refused with a reason, never thrown",
     (void)smpp::parse_receipt(receipt_text(full.substr(0, n)));
 }
 
-TEST_CASE("message ids: one canonical key; a receipt's keys cover hex, decimal, case, zeros",
+TEST_CASE("message ids: one canonical key, a receipt's keys cover hex, decimal, case, zeros",
           "[receipt]") {
   CHECK(smpp::message_key("1A2B3C") == "1a2b3c");
   CHECK(smpp::message_key("0001a2b3c") == "1a2b3c");

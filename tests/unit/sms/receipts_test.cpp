@@ -50,7 +50,7 @@ TEST_CASE("receipts: English, reference first, one GSM segment", "[sms]") {
   CHECK(sms::render_receipt(c, "pending", payment("en"), 1).find("Help 111") != std::string::npos);
 }
 
-TEST_CASE("receipts: in the language of the payment; unknown languages get the default", "[sms]") {
+TEST_CASE("receipts: in the language of the payment, unknown languages get the default", "[sms]") {
   const auto c = shipped();
   const auto ur = sms::render_receipt(c, "confirmed", payment("ur"), 9'548'000);
   CHECK(ur.starts_with("حوالہ MD1RF81H3T"));

@@ -85,7 +85,7 @@ TEST_CASE("segments: SAR TLVs instead of a header", "[sms]") {
   CHECK(joined(parts) == text);
 }
 
-TEST_CASE("segments: a GSM escape stays with its character; surrogate pairs stay whole", "[sms]") {
+TEST_CASE("segments: a GSM escape stays with its character, surrogate pairs stay whole", "[sms]") {
   // 152 plain characters, then a euro sign (escape + 0x65): the escape would be octet 153.
   const std::string text = std::string(152, 'e') + "\xE2\x82\xAC" + std::string(20, 'f');
   auto parts = sms_segments(req(text, long_messages::udh));

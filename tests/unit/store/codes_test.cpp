@@ -82,7 +82,7 @@ TEST_CASE("codes expire, and a verification must be used in time", "[codes]") {
   CHECK_FALSE(consume_code(f.d(), m, "register", p, t0 + 2700));
 }
 
-TEST_CASE("codes sent are bounded per window; a new code replaces the old", "[codes]") {
+TEST_CASE("codes sent are bounded per window, a new code replaces the old", "[codes]") {
   fixture f;
   code_policy p;
   p.max_sends = 2;

@@ -63,7 +63,7 @@ payment_record sample(const std::string& ref, std::int64_t created_at = 1'000) {
 
 }  // namespace
 
-TEST_CASE("a payment's money: hold, then commit to the biller and fees; the sum never moves",
+TEST_CASE("a payment's money: hold, then commit to the biller and fees, the sum never moves",
           "[store][wallet]") {
   fixture t;
   t.fund("923001234567", 1'000'000);
@@ -169,7 +169,7 @@ TEST_CASE("usage, duplicates and totals count what was not failed", "[store]") {
   CHECK(recent_payments(d, "923001234567", 2).front().ref == "FFFFFFFFF3");
 }
 
-TEST_CASE("one message per payment and kind; resends are copies, bounded", "[store]") {
+TEST_CASE("one message per payment and kind, resends are copies, bounded", "[store]") {
   fixture t;
   auto& d = *t.conn;
   REQUIRE_FALSE(insert_payment(d, sample("GGGGGGGGGG")));
@@ -225,7 +225,7 @@ TEST_CASE("a delivery receipt sets the final state of the message with its key, 
   CHECK(all[1].delivered_at == 0);
 }
 
-TEST_CASE("saved accounts: bounded, no twins, removable; complaints once per payment", "[store]") {
+TEST_CASE("saved accounts: bounded, no twins, removable, complaints once per payment", "[store]") {
   fixture t;
   auto& d = *t.conn;
   CHECK(save_account(d, "923001234567", {"lesco", "1", "Home"}, 2, 1) == save_status::saved);
