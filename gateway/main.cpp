@@ -344,9 +344,8 @@ int main(int argc, char** argv) {
   spdlog::info(
       "ussdpayd: store {} jobs in {} commits (largest batch {}, {} failed), {} checkpoints; "
       "payments {} created, {} committed, {} failed, {} unknown, {} to review, {} still open; "
-      "sms {} sent, {} failed in {} writes; receipts {} matched, {} for unknown ids, {} repeated, "
-      "{} not "
-      "final, {} unreadable",
+      "sms {} sent, {} failed in {} writes; "
+      "receipts {} matched, {} for unknown ids, {} repeated, {} not final, {} unreadable",
       ws.jobs, ws.commits, ws.max_batch, ws.failed, ws.checkpoints, ps.created, ps.committed,
       ps.failed, ps.unknown, ps.review, ps.in_flight, os.sent, os.failed, os.writes,
       os.receipts_matched, os.receipts_unknown, os.receipts_repeated, os.receipts_pending,
