@@ -25,8 +25,6 @@ std::int64_t now_ms() {
       .count();
 }
 
-constexpr std::uint16_t tag_message_payload = 0x0424;
-
 // Statuses after which the same message may succeed later (SMPP 3.4 section 5.1.3).
 bool temporary(std::uint32_t status) {
   switch (status) {
