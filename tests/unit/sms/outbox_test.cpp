@@ -71,6 +71,28 @@ struct harness {
   static inline int counter = 0;
 };
 
+/// Runs `io` until `done()` holds, then `settle` longer (for the last write to land), at most
+/// `limit` in all; then stops the sender and waits for every write to be durable.
+void run_until(asio::io_context& io, std::optional<sms::outbox_sender>& sender, harness& h,
+               const std::function<bool()>& done, std::chrono::milliseconds settle,
+               std::chrono::seconds limit) {
+  asio::steady_timer check(io);
+  std::function<void()> poll = [&] {
+    check.expires_after(done() ? settle : std::chrono::milliseconds(5));
+    check.async_wait([&, finished = done()](boost::system::error_code) {
+      if (finished)
+        io.stop();
+      else
+        poll();
+    });
+  };
+  poll();
+  io.run_for(limit);
+  sender->stop();
+  sender.reset();
+  h.writer.reset();
+}
+
 }  // namespace
 
 TEST_CASE("outbox: every message submitted once, the window held, outcomes written", "[sms]") {
@@ -103,23 +125,10 @@ TEST_CASE("outbox: every message submitted once, the window held, outcomes writt
         });
       });
   sender->start();
-  // Bounded: stop once every message is answered and its outcome written, or after 30 s.
-  asio::steady_timer check(io);
-  std::function<void()> poll = [&] {
-    if (sender->stats().sent == n && sender->stats().in_flight == 0) {
-      // One more poll interval for the last write to land.
-      check.expires_after(std::chrono::milliseconds(200));
-      check.async_wait([&](boost::system::error_code) { io.stop(); });
-      return;
-    }
-    check.expires_after(std::chrono::milliseconds(20));
-    check.async_wait([&](boost::system::error_code) { poll(); });
-  };
-  poll();
-  io.run_for(std::chrono::seconds(30));
-  sender->stop();
-  sender.reset();
-  h.writer.reset();  // every write is durable before we look
+  // Bounded: until every message is answered and its outcome written, or 30 s.
+  run_until(
+      io, sender, h, [&] { return sender->stats().sent == n && sender->stats().in_flight == 0; },
+      std::chrono::milliseconds(200), std::chrono::seconds(30));
 
   CHECK(most <= cfg.max_in_flight);
   CHECK(most > 1);  // the window was used, not one at a time
@@ -167,22 +176,13 @@ TEST_CASE("outbox: temporary failures retried with back-off, permanent ones end 
                    asio::post(io, [answered = std::move(answered), r] { answered(r); });
                  });
   sender->start();
-  asio::steady_timer check(io);
-  std::function<void()> poll = [&] {
-    const auto& s = sender->stats();
-    if (s.sent == 1 && s.failed == 2 && s.in_flight == 0) {
-      check.expires_after(std::chrono::milliseconds(100));
-      check.async_wait([&](boost::system::error_code) { io.stop(); });
-      return;
-    }
-    check.expires_after(std::chrono::milliseconds(5));
-    check.async_wait([&](boost::system::error_code) { poll(); });
-  };
-  poll();
-  io.run_for(std::chrono::seconds(20));
-  sender->stop();
-  sender.reset();
-  h.writer.reset();
+  run_until(
+      io, sender, h,
+      [&] {
+        const auto& s = sender->stats();
+        return s.sent == 1 && s.failed == 2 && s.in_flight == 0;
+      },
+      std::chrono::milliseconds(100), std::chrono::seconds(20));
 
   CHECK(tries[harness::msisdn(0)] == 2);
   CHECK(tries[harness::msisdn(1)] == 1);
