@@ -12,6 +12,7 @@
 #include "adapters/pin.hpp"
 #include "gateway/sms/receipts.hpp"
 #include "menus/vocabulary.hpp"
+#include "store/bills.hpp"
 #include "store/readers.hpp"
 #include "store/writer.hpp"
 
@@ -114,6 +115,7 @@ menu_actions::menu_actions(asio::any_io_executor ex, std::vector<biller_entry>& 
       max_saved_(cfg.max_saved_accounts),
       b_(std::move(backends)),
       registration_(cfg.registration),
+      schedule_(cfg.schedule),
       pepper_(cfg.pin.pepper) {}
 
 void menu_actions::finish(done_fn& done, ussd::action_result r) {
@@ -259,6 +261,9 @@ void menu_actions::items_of_saved(ussd::action_result& r,
     menus::list_item item = biller_item(b->cfg.info);
     item.set(field("item.label"), a.label);
     item.set(field("item.account"), a.account);
+    item.set(field("item.remind"), a.reminders ? "on" : "off");
+    item.set(field("item.autopay"), a.autopay_max > 0 ? "on" : "off");
+    if (a.autopay_max > 0) item.set(field("item.autopay_max"), std::to_string(a.autopay_max));
     r.items.push_back(std::move(item));
   }
   r.result = r.items.empty() ? outcome::empty : outcome::ok;
@@ -297,6 +302,7 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
   const std::string msisdn(call.msisdn);
   ussd::action_result r;
   if (run_enrolment(name, call, done)) return;
+  if (run_schedule(name, call, done)) return;
 
   if (name == "billers") {
     const std::string* category = s.get(var("category"));
@@ -419,6 +425,7 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
         case answer_kind::too_low:
           out.result = outcome::too_low;
           break;
+        case answer_kind::skipped:  // scheduled payments only
         case answer_kind::error:
           out.result = outcome::error;
           break;
@@ -581,6 +588,93 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
   }
 
   return finish(done, std::move(r));  // an action this build does not know: error
+}
+
+bool menu_actions::run_schedule(std::string_view name, const ussd::action_call& call,
+                                done_fn& done) {
+  if (name != "set_reminders" && name != "autopay_on" && name != "autopay_off") return false;
+  const auto& s = *call.state;
+  const std::string msisdn(call.msisdn);
+  const std::string biller = text_of(s, "biller.id"), account = text_of(s, "account");
+  // After a committed switch: the scheduler looks at the account now.
+  done_fn changed = [done = std::move(done), poke = b_.schedule_changed](ussd::action_result out) {
+    if (out.result == outcome::ok && poke) poke();
+    done(std::move(out));
+  };
+
+  if (name == "set_reminders") {
+    const bool on = text_of(s, "account.remind") == "on";
+    write(std::move(changed), [msisdn, biller, account, on](store::db& d) {
+      return only(store::set_reminders(d, msisdn, biller, account, on) ? outcome::ok
+                                                                       : outcome::not_found);
+    });
+    return true;
+  }
+
+  if (name == "autopay_off") {
+    write(std::move(changed), [msisdn, biller, account](store::db& d) {
+      return only(store::clear_autopay(d, msisdn, biller, account) ? outcome::ok
+                                                                   : outcome::not_found);
+    });
+    return true;
+  }
+
+  // autopay_on. The consent: the PIN once (counted toward the lockout like any PIN), then the
+  // maximum is kept and the subscriber told by SMS, in one transaction. The PIN itself is never
+  // kept.
+  const auto max = number(s.get(var("autopay.max")));
+  const biller_entry* b = find(biller);
+  std::string pin = text_of(s, "pin");
+  if (b == nullptr || !max || *max <= 0 || account.empty()) {
+    adapters::wipe(pin);
+    finish(changed, only(outcome::error));
+    return true;
+  }
+  sms::bill_notice n;
+  n.language = language(msisdn);
+  n.biller = biller;
+  n.account = account;
+  n.label = text_of(s, "account.label");
+  n.currency = b->cfg.info.currency;
+  n.autopay_max = *max;
+  n.autopay_days = schedule_.autopay_days;
+  n.shortcut = schedule_.shortcut;
+  const std::string text = b_.render_notice ? b_.render_notice("autopay_on", n) : std::string();
+  auto authorized = [this, msisdn, biller, account, max = *max, currency = n.currency, text,
+                     changed = std::move(changed),
+                     locked = lock_notice(s, msisdn)](adapters::auth_result a) mutable {
+    using adapters::auth_status;
+    if (a.status == auth_status::wrong_pin)
+      return changed(ussd::action_result{
+          outcome::wrong_pin, {{var("pin.tries_left"), std::to_string(a.tries_left)}}, {}});
+    if (a.status == auth_status::locked) {
+      if (a.just_locked) locked(a.locked_minutes);
+      return changed(ussd::action_result{
+          outcome::locked, {{var("pin.locked_minutes"), std::to_string(a.locked_minutes)}}, {}});
+    }
+    if (a.status != auth_status::ok) return changed(only(outcome::error));
+    auto poke = b_.message_queued;
+    write(
+        [changed = std::move(changed), poke](ussd::action_result out) mutable {
+          if (out.result == outcome::ok && poke) poke();
+          changed(std::move(out));
+        },
+        [msisdn, biller, account, max, currency, text](store::db& d) {
+          const auto now = now_ms();
+          if (!store::set_autopay(d, msisdn, biller, account, max, currency, now))
+            return only(outcome::not_found);
+          const auto ref = fmt::format("autopay-on-{}-{}-{}-{}", msisdn, biller, account, now);
+          if (!text.empty() && store::enqueue_message(d, ref, "autopay_on", msisdn, text, now) ==
+                                   store::enqueue_status::failed)
+            return only(outcome::error);
+          spdlog::info("schedule: auto-pay on for {} {} {}, up to {}", msisdn, biller, account,
+                       max);
+          return only(outcome::ok);
+        });
+  };
+  b_.wallet.async_authorize(msisdn, std::move(pin), std::move(authorized));
+  adapters::wipe(pin);
+  return true;
 }
 
 }  // namespace ussdpay

@@ -20,6 +20,7 @@
 #include "adapters/wallet.hpp"
 #include "gateway/config.hpp"
 #include "gateway/payments/service.hpp"
+#include "gateway/sms/receipts.hpp"
 #include "gateway/ussd/dialogs.hpp"
 #include "store/payments.hpp"
 
@@ -44,6 +45,10 @@ struct action_backends {
   /// codes, which must never be stored and are not worth a retry (the subscriber asks again).
   std::function<void(std::string msisdn, std::string text, std::function<void(bool)> accepted)>
       send_now;
+  /// Words the SMS about a saved account's bill (the auto-pay consent here).
+  std::function<std::string(std::string_view kind, const sms::bill_notice& n)> render_notice;
+  /// A reminder or auto-pay switch changed: the scheduler looks at the account now.
+  std::function<void()> schedule_changed;
 };
 
 /// Small helpers the action implementations share (actions.cpp, enrolment.cpp).
@@ -88,6 +93,8 @@ class menu_actions {
   /// subscriber, send_code, verify_code, set_pin (gateway/enrolment.cpp); false: not one of them.
   bool run_enrolment(std::string_view name, const ussd::action_call& call, done_fn& done);
   bool known(std::string_view msisdn) const;
+  /// set_reminders, autopay_on, autopay_off; false: not one of them.
+  bool run_schedule(std::string_view name, const ussd::action_call& call, done_fn& done);
   /// What to do when a wrong PIN has just locked the PIN: queue the "locked" SMS in the
   /// dialog's language (captured now: the dialog may be gone when the answer comes).
   std::function<void(std::uint32_t minutes)> lock_notice(const menus::dialog_state& s,
@@ -99,6 +106,7 @@ class menu_actions {
   const std::size_t max_saved_;
   action_backends b_;
   const registration_config registration_;
+  const schedule::schedule_config schedule_;
   const std::string pepper_;
   // MSISDN digits -> language code ("\0\0" when none chosen): 16 bytes a subscriber plus the
   // table, where strings would cost about 100.

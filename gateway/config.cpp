@@ -176,6 +176,17 @@ std::vector<key_def> keys(config& c) {
       {"sms", "max_attempts", &c.sms.max_attempts},
       {"sms", "retry_initial", &c.sms.retry_initial},
       {"sms", "retry_max", &c.sms.retry_max},
+      {"schedule", "enabled", &c.schedule.enabled},
+      {"schedule", "interval", &c.schedule.interval},
+      {"schedule", "check_every", &c.schedule.check_every},
+      {"schedule", "retry_after", &c.schedule.retry_after},
+      {"schedule", "inquiry_timeout", &c.schedule.inquiry_timeout},
+      {"schedule", "batch", &c.schedule.batch},
+      {"schedule", "concurrency", &c.schedule.concurrency},
+      {"schedule", "hours", &c.schedule.hours},
+      {"schedule", "remind_days", &c.schedule.remind_days},
+      {"schedule", "autopay_days", &c.schedule.autopay_days},
+      {"schedule", "shortcut", &c.schedule.shortcut},
       {"log", "level", &c.log.level},
       {"log", "json", &c.log.json},
   };
@@ -451,6 +462,20 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
   if (sm.poll_interval.count() == 0) err("sms.poll_interval", "must be > 0");
   if (sm.retry_initial.count() == 0 || sm.retry_max < sm.retry_initial)
     err("sms.retry_max", "must be >= retry_initial > 0");
+  const auto& sc = c.schedule;
+  if (sc.interval < std::chrono::seconds(1)) err("schedule.interval", "must be >= 1s");
+  if (sc.check_every < std::chrono::minutes(1)) err("schedule.check_every", "must be >= 1m");
+  if (sc.retry_after < std::chrono::seconds(1)) err("schedule.retry_after", "must be >= 1s");
+  if (sc.inquiry_timeout.count() == 0 || sc.inquiry_timeout > std::chrono::minutes(5))
+    err("schedule.inquiry_timeout", "must be between 1ms and 5m");
+  if (sc.batch == 0 || sc.batch > 10'000) err("schedule.batch", "must be 1..10000");
+  if (sc.concurrency == 0 || sc.concurrency > 256) err("schedule.concurrency", "must be 1..256");
+  if (!schedule::parse_hours(sc.hours))
+    err("schedule.hours", "must be \"HH:MM-HH:MM\" (local time) with the start before the end");
+  if (sc.remind_days > 60) err("schedule.remind_days", "must be 0..60");
+  if (sc.autopay_days > 60) err("schedule.autopay_days", "must be 0..60");
+  if (sc.shortcut.empty() || sc.shortcut.size() > 16)
+    err("schedule.shortcut", "must be 1..16 characters (the dial string of Saved accounts)");
   const auto& p = c.ussd_profile;
   if (p.begin_ops.empty()) err("smpp.ussd.begin_ops", "must list at least one op");
   if (p.continue_ops.empty()) err("smpp.ussd.continue_ops", "must list at least one op");

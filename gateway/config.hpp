@@ -14,6 +14,7 @@
 #include "adapters/demo_biller.hpp"
 #include "adapters/http_biller.hpp"
 #include "gateway/payments/service.hpp"
+#include "gateway/schedule/planner.hpp"
 #include "gateway/smpp/client.hpp"
 #include "gateway/sms/outbox.hpp"
 #include "gateway/ussd/dialogs.hpp"
@@ -110,6 +111,8 @@ struct config {
   std::size_t max_saved_accounts = 10;
   /// [sms]: how receipts leave through the SMPP link.
   sms::outbox_config sms;
+  /// [schedule]: bill reminders and auto-pay for saved accounts.
+  schedule::schedule_config schedule;
   log_config log;
   /// Path the configuration was read from ("" when built from defaults only).
   std::string source;

@@ -22,6 +22,7 @@
 #include "gateway/actions.hpp"
 #include "gateway/config.hpp"
 #include "gateway/payments/service.hpp"
+#include "gateway/schedule/scheduler.hpp"
 #include "gateway/smpp/client.hpp"
 #include "gateway/smpp/receipt.hpp"
 #include "gateway/sms/outbox.hpp"
@@ -259,9 +260,27 @@ int main(int argc, char** argv) {
                          });
     }
   };
-  ussdpay::menu_actions actions(
-      io.get_executor(), billers, cfg,
-      {writer, readers, wallet, payments, [&outbox] { outbox.poke(); }, send_now});
+  auto render_notice = [receipt_ctx](std::string_view kind, const ussdpay::sms::bill_notice& n) {
+    return ussdpay::sms::render_notice(receipt_ctx, kind, n);
+  };
+  // Reminders and auto-pay for saved accounts.
+  ussdpay::schedule::scheduler schedule(
+      io.get_executor(), cfg.schedule,
+      {writer, readers, payments, biller_of,
+       [&cfg](std::string_view id) {
+         for (const auto& b : cfg.billers)
+           if (b.info.id == id) return b.info.currency;
+         return cfg.ussd.currency;
+       },
+       [&cfg](std::string_view id, ussdpay::adapters::minor_units amount) {
+         for (const auto& b : cfg.billers)
+           if (b.info.id == id) return ussdpay::fee_for(b, amount);
+         return ussdpay::adapters::minor_units{0};
+       },
+       render_notice, [&outbox] { outbox.poke(); }});
+  ussdpay::menu_actions actions(io.get_executor(), billers, cfg,
+                                {writer, readers, wallet, payments, [&outbox] { outbox.poke(); },
+                                 send_now, render_notice, [&schedule] { schedule.poke(); }});
   actions.remember_subscribers(subscribers);
   subscribers = {};
 
@@ -291,6 +310,7 @@ int main(int argc, char** argv) {
   client.start();
   payments.recover();
   outbox.start();
+  schedule.start();
 
   boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer stop_guard(io);
@@ -300,6 +320,7 @@ int main(int argc, char** argv) {
     ussd.stop();
     payments.stop();
     outbox.stop();
+    schedule.stop();
     client.stop([&] {
       spdlog::info("ussdpayd: stopped");
       io.stop();
@@ -341,14 +362,18 @@ int main(int argc, char** argv) {
   const auto ws = writer.stats();
   const auto& ps = payments.stats();
   const auto& os = outbox.stats();
+  const auto& ss = schedule.stats();
   spdlog::info(
       "ussdpayd: store {} jobs in {} commits (largest batch {}, {} failed), {} checkpoints; "
       "payments {} created, {} committed, {} failed, {} unknown, {} to review, {} still open; "
       "sms {} sent, {} failed in {} writes; "
-      "receipts {} matched, {} for unknown ids, {} repeated, {} not final, {} unreadable",
+      "receipts {} matched, {} for unknown ids, {} repeated, {} not final, {} unreadable; "
+      "schedule {} checks ({} unanswered), {} reminders, {} auto-payments, {} refused, {} "
+      "already done",
       ws.jobs, ws.commits, ws.max_batch, ws.failed, ws.checkpoints, ps.created, ps.committed,
       ps.failed, ps.unknown, ps.review, ps.in_flight, os.sent, os.failed, os.writes,
       os.receipts_matched, os.receipts_unknown, os.receipts_repeated, os.receipts_pending,
-      os.receipts_unreadable);
+      os.receipts_unreadable, ss.checks, ss.unanswered, ss.reminders, ss.autopay_started,
+      ss.autopay_refused, ss.already_done);
   return 0;
 }

@@ -44,8 +44,10 @@ constexpr std::array<std::string_view, 7> system_keys{
 
 /// [sms] texts: what the gateway sends by SMS, in the subscriber's language. Checked against
 /// three segments (sms_limit_*); the English receipts are kept to one in practice.
-constexpr std::array<std::string_view, 6> sms_keys{"sms.confirmed", "sms.failed", "sms.reversed",
-                                                   "sms.pending",   "sms.code",   "sms.locked"};
+constexpr std::array<std::string_view, 11> sms_keys{
+    "sms.confirmed",    "sms.failed",        "sms.reversed",     "sms.pending",
+    "sms.code",         "sms.locked",        "sms.reminder",     "sms.autopay_on",
+    "sms.autopay_over", "sms.autopay_funds", "sms.autopay_limit"};
 constexpr std::size_t sms_limit_gsm = 3 * 153, sms_limit_ucs2 = 3 * 67;
 
 bool valid_id(std::string_view id) {
@@ -265,11 +267,12 @@ class loader {
       static const std::map<std::string, input_rule, std::less<>> rules{
           {"digits", input_rule::digits}, {"account", input_rule::account},
           {"amount", input_rule::amount}, {"pin", input_rule::pin},
-          {"code", input_rule::code},     {"text", input_rule::text}};
+          {"code", input_rule::code},     {"text", input_rule::text},
+          {"money", input_rule::money}};
       if (auto it = rules.find(rule); it != rules.end())
         s.rule = it->second;
       else
-        err(line_of(*in), "input.rule must be digits, account, amount, pin, code or text");
+        err(line_of(*in), "input.rule must be digits, account, amount, money, pin, code or text");
       const bool secret = var(s.input_var).type == var_type::secret;
       if (secret != secret_rule(s.rule))
         err(line_of(*in),
@@ -551,6 +554,16 @@ class loader {
         error(menu_file_, 0, cat_->screens[i].id, "", "unreachable from the start screen");
   }
 
+  // Conditions that are never true together: var=v and var!=v, var and !var.
+  static bool opposite(const condition& a, const condition& b) {
+    using op = condition::op;
+    if (a.var == 0xFFFF || a.var != b.var) return false;
+    const auto pair = [&](op x, op y) {
+      return (a.test == x && b.test == y) || (a.test == y && b.test == x);
+    };
+    return (pair(op::eq, op::ne) && a.value == b.value) || pair(op::set, op::unset);
+  }
+
   // Worst-case length of a template in the given encoding, with every variable at its longest.
   std::size_t worst(const text_template& t, std::uint8_t lang, bool& gsm) {
     std::size_t n = 0;
@@ -588,7 +601,21 @@ class loader {
         };
         std::size_t number = 0;
         if (s.has_list) line(s.item_text, 2), ++number;  // at least one item per page
-        for (const auto& o : s.options) line(o.label, ++number >= 10 ? 2 : 1);
+        // Of two options shown on opposite conditions ("x=on" and "x!=on") only one shows:
+        // the pair takes one number and the longer label's line.
+        std::vector<bool> taken(s.options.size());
+        for (std::size_t i = 0; i < s.options.size(); ++i) {
+          if (taken[i]) continue;
+          const auto width = ++number >= 10 ? 2u : 1u;
+          std::size_t longest = worst(tx[s.options[i].label], li, gsm);
+          for (std::size_t j = i + 1; j < s.options.size(); ++j)
+            if (!taken[j] && opposite(s.options[i].when, s.options[j].when)) {
+              taken[j] = true;
+              longest = std::max(longest, worst(tx[s.options[j].label], li, gsm));
+              break;
+            }
+          n += 1 + width + 2 + longest;
+        }
         if (s.has_list) line(sys(sys_msg::more), 2);
         if (s.back) line(sys(sys_msg::back), 1);
         if (s.home) line(sys(sys_msg::home), 2);

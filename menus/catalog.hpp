@@ -79,6 +79,7 @@ enum class input_rule : std::uint8_t {
   digits,   ///< min..max digits
   account,  ///< the chosen biller's consumer-number rule (biller.account_*)
   amount,   ///< money within bill.min..bill.max and the biller's exactness
+  money,    ///< any amount of money above zero (a limit the subscriber sets, such as auto-pay's)
   pin,      ///< exactly 4 digits; secret
   code,     ///< a one-time code sent by SMS: min..max digits; secret
   text,     ///< min..max printable characters, no '*' or '#'

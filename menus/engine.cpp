@@ -374,6 +374,12 @@ std::optional<sys_msg> validate(dialog_state& s, const screen_def& sc, std::stri
       v = std::to_string(*a);
       return std::nullopt;
     }
+    case input_rule::money: {
+      auto a = parse_money(v, currency_of(s));
+      if (!a || *a <= 0) return sys_msg::bad_amount;
+      v = std::to_string(*a);
+      return std::nullopt;
+    }
     case input_rule::text:
       if (v.size() < sc.min_len) return sys_msg::too_short;
       if (v.size() > sc.max_len) return sys_msg::too_long;

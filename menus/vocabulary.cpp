@@ -7,7 +7,7 @@ namespace {
 
 using enum var_type;
 
-constexpr std::array<var_def, 52> vars{{
+constexpr std::array<var_def, 57> vars{{
     // Set by the gateway when the dialog starts.
     {"currency", text, 3},
     {"service.code", text, 12},
@@ -66,9 +66,15 @@ constexpr std::array<var_def, 52> vars{{
     {"payment.total", money, 12},
     {"payment.biller_ref", text, 20},
     {"sms.code", text, 9},
+    // Reminders and auto-pay (saved accounts).
+    {"account.remind", text, 3},
+    {"account.autopay", text, 3},
+    {"autopay.max", money, 12},
+    {"autopay.days", text, 2},
+    {"sms.shortcut", text, 16},
 }};
 
-constexpr std::array<var_def, 13> items{{
+constexpr std::array<var_def, 16> items{{
     {"item.id", text, 16},
     {"item.name", text, 16},
     {"item.label", text, 10},
@@ -82,6 +88,9 @@ constexpr std::array<var_def, 13> items{{
     {"item.account_max", text, 2},
     {"item.account_check", text, 5},
     {"item.exactness", text, 8},
+    {"item.remind", text, 3},
+    {"item.autopay", text, 3},
+    {"item.autopay_max", money, 12},
 }};
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(outcome::count_)> outcome_names{
@@ -96,7 +105,7 @@ constexpr std::uint32_t mask(std::initializer_list<outcome> os) {
   for (auto o : os) m |= 1u << static_cast<unsigned>(o);
   return m;
 }
-constexpr std::array<action_def, 18> action_table{{
+constexpr std::array<action_def, 21> action_table{{
     {"billers", true, mask({ok, empty})},
     {"saved_accounts", true, mask({ok, empty})},
     {"saved_for_biller", true, mask({ok, empty})},
@@ -116,6 +125,9 @@ constexpr std::array<action_def, 18> action_table{{
     {"send_code", false, mask({ok, limit, not_found, exists})},
     {"verify_code", false, mask({ok, wrong_code, expired})},
     {"set_pin", false, mask({ok, weak, mismatch, expired, not_found, exists})},
+    {"set_reminders", false, mask({ok, not_found})},
+    {"autopay_on", false, mask({ok, wrong_pin, locked, not_found})},
+    {"autopay_off", false, mask({ok, not_found})},
 }};
 
 template <class Table>

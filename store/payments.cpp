@@ -312,16 +312,20 @@ save_status save_account(db& d, std::string_view msisdn, const saved_account& a,
 
 std::vector<saved_account> saved_accounts(db& d, std::string_view msisdn, std::string_view biller) {
   stmt s(d,
-         "SELECT biller, account, label FROM saved_accounts WHERE msisdn = ?1 AND (?2 = '' OR "
-         "biller = ?2) ORDER BY created_at DESC, biller, account");
+         "SELECT s.biller, s.account, s.label, s.reminders, coalesce(a.max_amount, 0) FROM "
+         "saved_accounts s LEFT JOIN autopay a ON a.msisdn = s.msisdn AND a.biller = s.biller "
+         "AND a.account = s.account WHERE s.msisdn = ?1 AND (?2 = '' OR s.biller = ?2) "
+         "ORDER BY s.created_at DESC, s.biller, s.account");
   s.bind(1, msisdn).bind(2, biller);
   std::vector<saved_account> out;
-  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2)});
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.int64(3) != 0, s.int64(4)});
   return out;
 }
 
 bool remove_saved_account(db& d, std::string_view msisdn, std::string_view biller,
                           std::string_view account) {
+  stmt a(d, "DELETE FROM autopay WHERE msisdn = ? AND biller = ? AND account = ?");
+  if (a.bind(1, msisdn).bind(2, biller).bind(3, account).run()) return false;
   stmt s(d, "DELETE FROM saved_accounts WHERE msisdn = ? AND biller = ? AND account = ?");
   return !s.bind(1, msisdn).bind(2, biller).bind(3, account).run();
 }

@@ -118,12 +118,15 @@ bool requeue_message(db& d, std::string_view ref, std::string_view msisdn, std::
 
 struct saved_account {
   std::string biller, account, label;
+  bool reminders = true;         ///< bill reminders by SMS (store/bills.hpp)
+  std::int64_t autopay_max = 0;  ///< the auto-pay consent's maximum; 0: auto-pay off
 };
 enum class save_status : std::uint8_t { saved, exists, full, failed };
 save_status save_account(db& d, std::string_view msisdn, const saved_account& a,
                          std::size_t max_saved, std::int64_t now);
 /// Newest first; `biller` "" = every biller.
 std::vector<saved_account> saved_accounts(db& d, std::string_view msisdn, std::string_view biller);
+/// Removes a saved account and its auto-pay consent.
 bool remove_saved_account(db& d, std::string_view msisdn, std::string_view biller,
                           std::string_view account);
 

@@ -7,7 +7,7 @@ namespace ussdpay::store {
 namespace {
 
 // Money is integer minor units everywhere. Times are Unix milliseconds (UTC).
-constexpr std::array<migration, 4> all{{
+constexpr std::array<migration, 5> all{{
     {1, R"sql(
 -- Subscribers: MSISDN in E.164 without '+'. The PIN is stored only as a salted, peppered slow
 -- hash (never the PIN); pin_kdf names the function and its cost so it can be raised later.
@@ -175,7 +175,7 @@ CREATE TABLE one_time_codes (
 )sql"},
     {4, R"sql(
 -- Delivery receipts. message_key is the SMSC's message id in one canonical form (lower case,
--- no leading zeros: gateway/sms/dlr.hpp), so a receipt that writes the id in decimal, in hex or
+-- no leading zeros: gateway/smpp/receipt.hpp), so a receipt that writes the id in decimal, in hex or
 -- padded still finds its message; delivery_stat and delivery_error are the receipt's own words.
 ALTER TABLE outbox ADD COLUMN message_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN delivery_stat TEXT NOT NULL DEFAULT '';
@@ -185,6 +185,45 @@ CREATE INDEX outbox_by_message_key ON outbox(message_key) WHERE message_key != '
 -- The sender pages through queued messages in id order (store::due_messages).
 DROP INDEX outbox_queued;
 CREATE INDEX outbox_queued_by_id ON outbox(id) WHERE state = 'queued';
+)sql"},
+    {5, R"sql(
+-- Bill reminders and auto-pay for saved accounts (store/bills.hpp, gateway/schedule/).
+-- The scheduler asks the biller about a watched account (reminders on, or auto-pay on) when
+-- next_check_at comes; due_date and bill_amount are the last unpaid bill it was told of.
+-- next_check_at = 9223372036854775807: not watched (reminders off and no auto-pay).
+ALTER TABLE saved_accounts ADD COLUMN reminders INTEGER NOT NULL DEFAULT 1 CHECK (reminders IN (0, 1));
+ALTER TABLE saved_accounts ADD COLUMN next_check_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE saved_accounts ADD COLUMN due_date TEXT NOT NULL DEFAULT '';
+ALTER TABLE saved_accounts ADD COLUMN bill_amount INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX saved_accounts_by_check ON saved_accounts(next_check_at);
+
+-- Auto-pay consents: the subscriber authorised, once, with their PIN (checked, never kept),
+-- payments of this account's new bills up to max_amount. No row: auto-pay is off.
+CREATE TABLE autopay (
+  msisdn     TEXT NOT NULL,
+  biller     TEXT NOT NULL,
+  account    TEXT NOT NULL,
+  max_amount INTEGER NOT NULL CHECK (max_amount > 0),
+  currency   TEXT NOT NULL CHECK (length(currency) = 3),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (msisdn, biller, account)
+) STRICT, WITHOUT ROWID;
+
+-- What the scheduler did about one bill (a saved account's bill is known by its due date): at
+-- most one reminder and one auto-pay attempt per bill, whatever restarts in between. The row is
+-- written in the transaction that queues the reminder or creates the payment.
+CREATE TABLE bill_actions (
+  msisdn      TEXT NOT NULL,
+  biller      TEXT NOT NULL,
+  account     TEXT NOT NULL,
+  due_date    TEXT NOT NULL,
+  action      TEXT NOT NULL CHECK (action IN ('reminder', 'autopay')),
+  outcome     TEXT NOT NULL DEFAULT '',  -- reminder: sent; autopay: paying, over_max, funds, limit, ...
+  payment_ref TEXT NOT NULL DEFAULT '',  -- the auto-payment, if one was made
+  amount      INTEGER NOT NULL DEFAULT 0,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (msisdn, biller, account, due_date, action)
+) STRICT, WITHOUT ROWID;
 )sql"},
 }};
 

@@ -156,90 +156,120 @@ void service::pay(pay_request r, std::function<void(pay_answer)> done) {
       done(a);
       co_return;
     }
-    // Limits, the duplicate check, the payment row and the hold: one transaction.
-    struct created {
-      pay_answer answer;
-      payment_record p;
-    };
-    auto out = std::make_shared<created>();
-    const auto limits = cfg_.limits;
-    auto* ledger = &ledger_;
-    auto job = [out, r, limits, ledger](store::db& d) {
-      const auto now = now_ms();
-      auto& a = out->answer;
-      a.kind = answer_kind::error;
-      const auto u = store::subscriber_usage(d, r.msisdn, day_start_ms(now),
-                                             now - limits.velocity_window.count());
-      if (r.amount < limits.min_amount || r.fee < 0) {
-        a.kind = answer_kind::limit;
-        a.limit = limits.min_amount;
-        return true;
-      }
-      if (auto lim = broken_limit(limits, u, r.amount)) {
-        a.kind = answer_kind::limit;
-        a.limit = *lim;
-        return true;
-      }
-      if (!r.duplicate_confirmed) {
-        if (auto dup = store::find_duplicate(d, r.msisdn, r.biller, r.account, r.amount,
-                                             now - limits.duplicate_window.count())) {
-          a.kind = answer_kind::duplicate;
-          a.duplicate_ref = dup->ref;
-          a.duplicate_minutes = std::max<std::int64_t>((now - dup->created_at) / 60'000, 1);
-          return true;
-        }
-      }
-      payment_record p;
-      for (int i = 0; i < 8 && p.ref.empty(); ++i)
-        if (auto ref = new_reference(); !store::find_payment(d, ref)) p.ref = ref;
-      if (p.ref.empty()) return false;
-      p.msisdn = r.msisdn;
-      p.biller = r.biller;
-      p.account = r.account;
-      p.amount = r.amount;
-      p.fee = r.fee;
-      p.currency = r.currency;
-      p.bill_reference = r.bill_reference;
-      p.language = r.language;
-      p.state = payment_state::created;
-      p.created_at = p.updated_at = now;
-      if (store::insert_payment(d, p)) return false;
-      const auto st = ledger->hold(d, {p.ref, p.msisdn, p.currency, p.amount + p.fee}, now);
-      if (st != adapters::wallet_status::ok) {
-        if (st == adapters::wallet_status::insufficient) a.kind = answer_kind::insufficient;
-        a.balance = ledger->balance(d, p.msisdn, p.currency).balance;
-        return false;  // nothing of this payment remains
-      }
-      a.kind = answer_kind::ok;
-      a.ref = p.ref;
-      out->p = std::move(p);
-      return true;
-    };
-    store::group_writer::job write = std::move(job);
-    const bool committed = co_await on_writer(writer_, ex_, std::move(write));
-    if (out->answer.kind != answer_kind::ok) {
-      done(out->answer);
-      co_return;
-    }
-    if (!committed) {
-      done(pay_answer{});
-      co_return;
-    }
-    ++stats_.created;
-    auto f = std::make_shared<flight>(ex_);
-    f->done = std::move(done);
-    const std::string ref = out->p.ref;
-    f->timer.expires_after(cfg_.answer_within);
-    f->timer.async_wait([f, ref](boost::system::error_code ec) {
-      if (ec) return;
-      pay_answer a;
-      a.kind = answer_kind::pending;
-      a.ref = ref;
-      f->answer(a);
-    });
-    start(std::move(out->p), {command::post}, f);
+    co_await create(std::move(r), {}, std::move(done));
   };
   asio::co_spawn(ex_, std::move(flow), asio::detached);
+}
+
+void service::pay_scheduled(pay_request r, scheduled_hooks hooks,
+                            std::function<void(pay_answer)> done) {
+  adapters::wipe(r.pin);
+  asio::co_spawn(ex_, create(std::move(r), std::move(hooks), std::move(done)), asio::detached);
+}
+
+asio::awaitable<void> service::create(pay_request r, scheduled_hooks hooks,
+                                      std::function<void(pay_answer)> done) {
+  // [claim], limits, the duplicate check, the payment row and the hold, [settled]: one
+  // transaction.
+  struct created {
+    pay_answer answer;
+    payment_record p;
+  };
+  auto out = std::make_shared<created>();
+  const auto limits = cfg_.limits;
+  auto* ledger = &ledger_;
+  auto job = [out, r, limits, ledger, hooks](store::db& d) {
+    const auto now = now_ms();
+    auto& a = out->answer;
+    a.kind = answer_kind::error;
+    const bool scheduled = static_cast<bool>(hooks.claim);
+    if (scheduled && !hooks.claim(d)) {
+      a.kind = answer_kind::skipped;
+      return true;
+    }
+    // A refusal commits what the hooks wrote (the claim and its SMS), no payment.
+    auto refuse = [&](answer_kind k) {
+      a.kind = k;
+      if (hooks.settled) hooks.settled(d, a, nullptr);
+      return true;
+    };
+    const auto u = store::subscriber_usage(d, r.msisdn, day_start_ms(now),
+                                           now - limits.velocity_window.count());
+    if (r.amount < limits.min_amount || r.fee < 0) {
+      a.limit = limits.min_amount;
+      return refuse(answer_kind::limit);
+    }
+    if (auto lim = broken_limit(limits, u, r.amount)) {
+      a.limit = *lim;
+      return refuse(answer_kind::limit);
+    }
+    if (!r.duplicate_confirmed) {
+      if (auto dup = store::find_duplicate(d, r.msisdn, r.biller, r.account, r.amount,
+                                           now - limits.duplicate_window.count())) {
+        a.duplicate_ref = dup->ref;
+        a.duplicate_minutes = std::max<std::int64_t>((now - dup->created_at) / 60'000, 1);
+        return refuse(answer_kind::duplicate);
+      }
+    }
+    if (scheduled) {
+      // Nobody waits on a USSD screen: a short balance is an answer (and an SMS), not a
+      // rolled-back hold.
+      const auto bal = ledger->balance(d, r.msisdn, r.currency);
+      a.balance = bal.balance;
+      if (bal.status != adapters::wallet_status::ok) return false;
+      if (bal.balance < r.amount + r.fee) return refuse(answer_kind::insufficient);
+    }
+    payment_record p;
+    for (int i = 0; i < 8 && p.ref.empty(); ++i)
+      if (auto ref = new_reference(); !store::find_payment(d, ref)) p.ref = ref;
+    if (p.ref.empty()) return false;
+    p.msisdn = r.msisdn;
+    p.biller = r.biller;
+    p.account = r.account;
+    p.amount = r.amount;
+    p.fee = r.fee;
+    p.currency = r.currency;
+    p.bill_reference = r.bill_reference;
+    p.language = r.language;
+    p.state = payment_state::created;
+    p.created_at = p.updated_at = now;
+    if (store::insert_payment(d, p)) return false;
+    const auto st = ledger->hold(d, {p.ref, p.msisdn, p.currency, p.amount + p.fee}, now);
+    if (st != adapters::wallet_status::ok) {
+      if (st == adapters::wallet_status::insufficient) a.kind = answer_kind::insufficient;
+      a.balance = ledger->balance(d, p.msisdn, p.currency).balance;
+      return false;  // nothing of this payment remains
+    }
+    a.kind = answer_kind::ok;
+    a.ref = p.ref;
+    if (hooks.settled) hooks.settled(d, a, &p);
+    out->p = std::move(p);
+    return true;
+  };
+  store::group_writer::job write = std::move(job);
+  const bool committed = co_await on_writer(writer_, ex_, std::move(write));
+  if (committed && hooks.claim && out->answer.kind != answer_kind::skipped && poke_) poke_();
+  if (out->answer.kind != answer_kind::ok) {
+    done(out->answer);
+    co_return;
+  }
+  if (!committed) {
+    done(pay_answer{});
+    co_return;
+  }
+  ++stats_.created;
+  auto f = std::make_shared<flight>(ex_);
+  f->done = std::move(done);
+  const std::string ref = out->p.ref;
+  f->timer.expires_after(cfg_.answer_within);
+  f->timer.async_wait([f, ref](boost::system::error_code ec) {
+    if (ec) return;
+    pay_answer a;
+    a.kind = answer_kind::pending;
+    a.ref = ref;
+    f->answer(a);
+  });
+  start(std::move(out->p), {command::post}, f);
 }
 
 void service::start(payment_record p, decision first, std::shared_ptr<flight> f) {

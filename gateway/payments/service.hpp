@@ -23,6 +23,7 @@
 #include "gateway/payments/saga.hpp"
 
 namespace ussdpay::store {
+class db;
 class group_writer;
 class reader_pool;
 }  // namespace ussdpay::store
@@ -67,6 +68,7 @@ enum class answer_kind : std::uint8_t {
   limit,
   duplicate,
   too_low,
+  skipped,  ///< pay_scheduled: the claim said there is nothing to pay
   error,
 };
 
@@ -79,6 +81,17 @@ struct pay_answer {
   std::string duplicate_ref;
   std::int64_t duplicate_minutes = 0;
   adapters::minor_units limit = 0;
+};
+
+/// What a scheduled payment (auto-pay, gateway/schedule/) adds to the payment's transaction,
+/// so the decision to pay a bill and the payment are durable together or not at all.
+struct scheduled_hooks {
+  /// Runs first: false when there is nothing to pay (the bill was already claimed); the
+  /// transaction then commits what claim wrote and the answer is `skipped`.
+  std::function<bool(store::db&)> claim;
+  /// Runs last: with the payment made (answer ok, `p` set) or why none was (limit,
+  /// insufficient, duplicate; `p` null), e.g. to record the outcome and queue an SMS.
+  std::function<void(store::db&, const pay_answer&, const store::payment_record* p)> settled;
 };
 
 struct service_stats {
@@ -102,6 +115,11 @@ class service {
   void quote(pay_request r, std::function<void(pay_answer)> done);
   /// Pays: PIN, limits, hold, then the saga. `done` is called once, on the executor.
   void pay(pay_request r, std::function<void(pay_answer)> done);
+  /// Pays without a PIN, for a payment the subscriber authorised earlier (auto-pay's consent):
+  /// `hooks` run inside the transaction that creates it; limits and the duplicate check apply
+  /// as in pay(), and a short balance is answered `insufficient` without a hold. The saga then
+  /// drives it like any other payment (its receipt included). `hooks.claim` must be set.
+  void pay_scheduled(pay_request r, scheduled_hooks hooks, std::function<void(pay_answer)> done);
   /// Drives every open payment found in the store, then starts carrying out operators'
   /// requests (reversals) every scan_interval. Call once at start-up.
   void recover(std::function<void(std::size_t)> done = nullptr);
@@ -114,6 +132,9 @@ class service {
 
  private:
   struct flight;
+  /// After the PIN (or for a scheduled payment): the creating transaction, then the saga.
+  boost::asio::awaitable<void> create(pay_request r, scheduled_hooks hooks,
+                                      std::function<void(pay_answer)> done);
   boost::asio::awaitable<void> drive(store::payment_record p, decision first,
                                      std::shared_ptr<flight> f);
   boost::asio::awaitable<adapters::pay_result> call_biller(const store::payment_record& p,

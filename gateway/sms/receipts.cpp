@@ -49,6 +49,26 @@ std::string render_receipt(const receipt_context& c, std::string_view kind,
   return menus::sms_text(cat, language_of(*cat, p.language), kind, vars);
 }
 
+std::string render_notice(const receipt_context& c, std::string_view kind, const bill_notice& n) {
+  const auto cat = c.templates ? c.templates->get() : nullptr;
+  if (!cat) return {};
+  const std::array<std::pair<std::string_view, std::string>, 12> vars{{
+      {"currency", n.currency},
+      {"biller.name", c.biller_name ? c.biller_name(n.biller) : n.biller},
+      {"account", n.account},
+      {"account.label", n.label},
+      {"bill.amount", std::to_string(n.bill_amount)},
+      {"bill.due_date", n.due_date},
+      {"autopay.max", std::to_string(n.autopay_max)},
+      {"autopay.days", std::to_string(n.autopay_days)},
+      {"payment.total", std::to_string(n.total)},
+      {"balance", std::to_string(n.balance)},
+      {"sms.shortcut", n.shortcut},
+      {"support.phone", c.support_phone},
+  }};
+  return menus::sms_text(cat, language_of(*cat, n.language), kind, vars);
+}
+
 std::string render_code(const std::shared_ptr<const menus::catalog>& cat, std::uint8_t language,
                         std::string_view code, std::string_view minutes) {
   std::array<std::pair<std::string_view, std::string>, 2> vars{{

@@ -40,6 +40,20 @@ struct receipt_context {
 std::string render_receipt(const receipt_context& c, std::string_view kind,
                            const store::payment_record& p, std::int64_t balance);
 
+/// What the SMS about a saved account's bill say (reminders and auto-pay, gateway/schedule/).
+struct bill_notice {
+  std::string language;  ///< the subscriber's ("" = the menus' default)
+  std::string biller, account, label, due_date, currency;
+  std::int64_t bill_amount = 0, autopay_max = 0;
+  std::int64_t total = 0, balance = 0;  ///< amount + fee, and the wallet (autopay_funds)
+  std::uint32_t autopay_days = 0;
+  std::string shortcut;  ///< the dial string that opens Saved accounts
+};
+
+/// kind: "reminder", "autopay_on", "autopay_over", "autopay_funds", "autopay_limit". Safe on
+/// any thread.
+std::string render_notice(const receipt_context& c, std::string_view kind, const bill_notice& n);
+
 /// The SMS carrying a one-time code (registration, forgotten PIN) in the dialog's menus and
 /// language: the code, how long it is good, and the warning never to share it. The caller
 /// wipes the result once sent.
