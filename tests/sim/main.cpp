@@ -209,6 +209,17 @@ std::string first_code(const std::string& text) {
   return {};
 }
 
+// The payment reference a screen shows ("... ID 7KQ2M9XH4T. ..."): the 10 characters after
+// "ID ", or "" when the screen shows none.
+std::string shown_reference(const std::string& text) {
+  const auto at = text.find("ID ");
+  if (at == std::string::npos || text.size() < at + 13) return {};
+  std::string ref = text.substr(at + 3, 10);
+  for (char c : ref)
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))) return {};
+  return ref;
+}
+
 awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisdn,
                         std::chrono::milliseconds step_timeout) {
   auto ex = co_await asio::this_coro::executor;
@@ -224,7 +235,7 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
     box->push(m);
   };
   int lineno = 0;
-  std::string last_sms;
+  std::string last_sms, last_ref;
   auto fail = [&](const std::string& why) {
     fmt::print("FAIL {}:{}: {}\n", path, lineno, why);
     std::fflush(stdout);
@@ -257,7 +268,7 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
         co_return fail(fmt::format("profile {} has no abort op", s.dialogs().profile().name));
       if (!s.abort(msisdn)) co_return fail("no open dialog to abort");
     } else if (verb == "expect" || verb == "expect-end" || verb == "expect-continue" ||
-               verb == "expect-sms") {
+               verb == "expect-sms" || verb == "expect-sms-ref") {
       auto m = co_await box->next(msisdn, clock_type::now() + step_timeout);
       if (!m) co_return fail(fmt::format("nothing arrived within {} ms", step_timeout.count()));
       fmt::print("{} +{}: {}\n", m->ussd ? "screen" : "sms", m->msisdn, m->text);
@@ -265,9 +276,18 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
         co_return fail("the screen does not fit the profile: " + m->protocol_error);
       if (m->text.find(arg) == std::string::npos)
         co_return fail(fmt::format("expected '{}' in '{}'", arg, m->text));
-      if (verb == "expect-sms" && m->ussd) co_return fail("expected an SMS, got a USSD screen");
+      const bool sms = verb == "expect-sms" || verb == "expect-sms-ref";
+      if (sms && m->ussd) co_return fail("expected an SMS, got a USSD screen");
       if (!m->ussd) last_sms = m->text;
-      if (verb != "expect-sms" && !m->ussd) co_return fail("expected a USSD screen, got an SMS");
+      if (!sms && !m->ussd) co_return fail("expected a USSD screen, got an SMS");
+      if (m->ussd && !shown_reference(m->text).empty()) last_ref = shown_reference(m->text);
+      if (verb == "expect-sms-ref") {
+        if (last_ref.empty()) co_return fail("no screen has shown a reference (ID ...) yet");
+        if (m->text.find(last_ref) == std::string::npos)
+          co_return fail(
+              fmt::format("the SMS does not carry the reference {} shown on screen", last_ref));
+        fmt::print("same reference on screen and in the SMS: {}\n", last_ref);
+      }
       if (verb == "expect-end" && !m->ends_dialog)
         co_return fail("the screen does not end the dialog");
       if (verb == "expect-continue" && m->ends_dialog) co_return fail("the screen ends the dialog");
