@@ -39,6 +39,7 @@
 #include "gateway/sms/receipts.hpp"
 #include "menus/catalog.hpp"
 #include "menus/format.hpp"
+#include "store/bills.hpp"
 #include "store/ledger.hpp"
 #include "store/payments.hpp"
 #include "store/schema.hpp"
@@ -189,6 +190,15 @@ int subscriber_import(const config& cfg, const std::string& file) {
   return 0;
 }
 
+std::string when(std::int64_t ms) {
+  const std::time_t t = ms / 1000;
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[24];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
 int subscriber_show(const config& cfg, const std::string& number) {
   const auto msisdn = store::normalise_msisdn(number);
   if (!msisdn) {
@@ -208,19 +218,27 @@ int subscriber_show(const config& cfg, const std::string& number) {
                            r->language.empty() ? "-" : r->language,
                            menus::format_money(bal, cfg.ussd.currency),
                            r->pin_hash.empty() ? "unset" : "set", r->failed_pins);
+  // Saved accounts with their reminder and auto-pay state, and what the scheduler did.
+  for (const auto& a : store::accounts_of(d, *msisdn)) {
+    std::cout << fmt::format(
+        "saved {:<10} {:<10} {:<16} reminders={} autopay={} bill={} next_check={}\n", a.label,
+        a.biller, a.account, a.reminders ? "on" : "off",
+        a.autopay_max > 0 ? menus::format_money(a.autopay_max, cfg.ussd.currency) : "off",
+        a.due_date.empty()
+            ? "-"
+            : menus::format_money(a.bill_amount, cfg.ussd.currency) + " due " + a.due_date,
+        a.next_check_at == store::never ? "never"
+        : a.next_check_at == 0          ? "now"
+                                        : when(a.next_check_at));
+    for (const auto& b : store::bill_actions(d, *msisdn, a.biller, a.account, 5))
+      std::cout << fmt::format("  bill due {} {} {} {} {}\n", b.due_date, b.action, b.outcome,
+                               menus::format_money(b.amount, cfg.ussd.currency),
+                               b.payment_ref.empty() ? "" : "payment " + b.payment_ref);
+  }
   return 0;
 }
 
 // ---- payments ---------------------------------------------------------------------------------
-
-std::string when(std::int64_t ms) {
-  const std::time_t t = ms / 1000;
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[24];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
 
 std::string row(const store::payment_record& p) {
   return fmt::format("{}  {}  +{}  {:<10} {:<16} {:>12} fee {:>8}  {:<13} {}{}", p.ref,

@@ -9,22 +9,37 @@ constexpr std::string_view watched_sql =
     "(reminders = 1 OR EXISTS (SELECT 1 FROM autopay a WHERE a.msisdn = saved_accounts.msisdn "
     "AND a.biller = saved_accounts.biller AND a.account = saved_accounts.account))";
 
-}  // namespace
+// The columns of a watched_account, from saved_accounts s, autopay a and subscribers u.
+constexpr std::string_view watched_columns =
+    "SELECT s.msisdn, s.biller, s.account, s.label, coalesce(u.language, ''), s.reminders, "
+    "coalesce(a.max_amount, 0), s.due_date, s.bill_amount, s.next_check_at FROM saved_accounts s ";
+constexpr std::string_view watched_joins =
+    " LEFT JOIN autopay a ON a.msisdn = s.msisdn AND a.biller = s.biller AND "
+    "a.account = s.account LEFT JOIN subscribers u ON u.msisdn = s.msisdn ";
 
-std::vector<watched_account> due_accounts(db& d, std::int64_t now, std::size_t limit) {
-  stmt s(d,
-         "SELECT s.msisdn, s.biller, s.account, s.label, coalesce(u.language, ''), s.reminders, "
-         "coalesce(a.max_amount, 0), s.due_date, s.bill_amount, s.next_check_at "
-         "FROM saved_accounts s INDEXED BY saved_accounts_by_check "
-         "LEFT JOIN autopay a ON a.msisdn = s.msisdn AND a.biller = s.biller AND "
-         "a.account = s.account LEFT JOIN subscribers u ON u.msisdn = s.msisdn "
-         "WHERE s.next_check_at <= ? ORDER BY s.next_check_at LIMIT ?");
-  s.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+std::vector<watched_account> read_watched(stmt& s) {
   std::vector<watched_account> out;
   while (s.step())
     out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.int64(5) != 0,
                    s.int64(6), s.text(7), s.int64(8), s.int64(9)});
   return out;
+}
+
+}  // namespace
+
+std::vector<watched_account> due_accounts(db& d, std::int64_t now, std::size_t limit) {
+  stmt s(d, std::string(watched_columns) + "INDEXED BY saved_accounts_by_check" +
+                std::string(watched_joins) +
+                "WHERE s.next_check_at <= ? ORDER BY s.next_check_at LIMIT ?");
+  s.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+  return read_watched(s);
+}
+
+std::vector<watched_account> accounts_of(db& d, std::string_view msisdn) {
+  stmt s(d, std::string(watched_columns) + std::string(watched_joins) +
+                "WHERE s.msisdn = ? ORDER BY s.created_at, s.biller, s.account");
+  s.bind(1, msisdn);
+  return read_watched(s);
 }
 
 std::optional<db_error> record_check(db& d, std::string_view msisdn, std::string_view biller,

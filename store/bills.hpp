@@ -32,6 +32,9 @@ struct watched_account {
 /// Watched accounts whose next check is due by `now`, the longest waiting first, at most `limit`.
 std::vector<watched_account> due_accounts(db& d, std::int64_t now, std::size_t limit);
 
+/// Every saved account of a subscriber as the scheduler sees it (watched or not), for operators.
+std::vector<watched_account> accounts_of(db& d, std::string_view msisdn);
+
 /// After a check: when to look again and the bill seen ("" and 0 when there is none unpaid).
 /// An account that nobody watches any more (reminders turned off meanwhile) stays at `never`.
 std::optional<db_error> record_check(db& d, std::string_view msisdn, std::string_view biller,

@@ -5,8 +5,8 @@
 #   1. menus (scheduler off): reminders off and on, auto-pay on with a wrong PIN first, the
 #      consent SMS, auto-pay off and on again; the store holds the consent, never the PIN
 #   2. the scheduler: an auto-payment (receipt SMS), a bill over the auto-pay maximum, a
-#      reminder, a balance too short for auto-pay; nothing for a bill due in 30 days, a paid
-#      bill, or an account with reminders off
+#      reminder, a balance too short for auto-pay, a bill over the [limits] maximum; nothing
+#      for a bill due in 30 days, a paid bill, or an account with reminders off
 #   3. a restart with every account due for a check again: nothing is sent or paid twice
 #   4. outside the sending hours: nothing sent; the check comes back when the hours open
 #
@@ -41,6 +41,7 @@ kelectric,04000123456789,SYED RAZA,2026-12,$soon,18640.50,20504.55,PKR,unpaid,
 mepco,27130010203040,GHULAM RASOOL,2026-12,$far,9875,10863,PKR,unpaid,
 fesco,21123456700012,MUHAMMAD IQBAL,2026-12,$soon,15320,16852,PKR,unpaid,
 sngpl,10234567891,ABDUL REHMAN,2026-12,$soon,3480,3828,PKR,paid,$(day today)
+pso,7004512398,AL-MADINA FILLING STATION,2026-12,$soon,1874500,,PKR,unpaid,
 CSV
 # One subscriber per case, so each phone expects its own SMS in order.
 cat >"$work/subs.csv" <<CSV
@@ -50,6 +51,7 @@ msisdn,pin,balance,language
 923001110003,4826,100000,en
 923001110004,4826,100,en
 923001110005,4826,100000,en
+923001110006,4826,5000000,en
 CSV
 "$cli" --config "$config" subscriber import "$work/subs.csv" >/dev/null || fail "import"
 now_ms=$(($(date +%s) * 1000))
@@ -64,10 +66,12 @@ save 923001110004 kelectric 04000123456789 Flat
 save 923001110005 mepco 27130010203040 Far
 save 923001110005 fesco 21123456700012 Off
 save 923001110005 sngpl 10234567891 Paid
+save 923001110006 pso 7004512398 Station
 q "UPDATE saved_accounts SET reminders = 0 WHERE label = 'Off'"
 q "UPDATE saved_accounts SET next_check_at = 9223372036854775807 WHERE label = 'Off'"
 q "INSERT INTO autopay VALUES ('923001110002', 'lesco', '04112233445566', 500000, 'PKR', $now_ms),
-                              ('923001110004', 'kelectric', '04000123456789', 5000000, 'PKR', $now_ms)"
+                              ('923001110004', 'kelectric', '04000123456789', 5000000, 'PKR', $now_ms),
+                              ('923001110006', 'pso', '7004512398', 200000000, 'PKR', $now_ms)"
 
 # run SCRIPT [ENV...]: the daemon and the simulator until the script ends, then SIGTERM.
 run() {
@@ -149,6 +153,8 @@ as 923001110003
 expect-sms IESCO 14151617181920 (Office): bill Rs6,240 due $(shown "$later"). Pay: dial *123*2#, choose Office
 as 923001110004
 expect-sms Auto-pay could NOT pay K-Electric 04000123456789
+as 923001110006
+expect-sms Auto-pay could NOT pay PSO 7004512398: bill Rs1,874,500 is over your payment limit
 sleep 1500
 SIM
 run "$work/scheduler.sim" USSDPAY_SCHEDULE_HOURS=00:00-24:00
@@ -158,7 +164,7 @@ ref=$(q "SELECT payment_ref FROM bill_actions WHERE msisdn = '923001110001' AND 
   fail "the auto-payment $ref is not COMMITTED for Rs4,520"
 [ "$(q "SELECT group_concat(msisdn || ':' || action || ':' || outcome, ' ') FROM
         (SELECT * FROM bill_actions ORDER BY msisdn)")" = \
-  "923001110001:autopay:paying 923001110002:autopay:over_max 923001110003:reminder:sent 923001110004:autopay:funds" ] ||
+  "923001110001:autopay:paying 923001110002:autopay:over_max 923001110003:reminder:sent 923001110004:autopay:funds 923001110006:autopay:limit" ] ||
   fail "bill actions: $(q 'SELECT * FROM bill_actions')"
 [ "$(q "SELECT count(*) FROM outbox WHERE msisdn = '923001110005'")" = 0 ] ||
   fail "923001110005 (due in 30 days, reminders off, paid) got an SMS"
@@ -169,8 +175,16 @@ ref=$(q "SELECT payment_ref FROM bill_actions WHERE msisdn = '923001110001' AND 
   fail "Far: next check not within check_every"
 [ "$(q "SELECT next_check_at FROM saved_accounts WHERE label = 'Off'")" = 9223372036854775807 ] ||
   fail "Off: reminders off, but the account is watched"
-grep -q "schedule [0-9]* checks (0 unanswered), 1 reminders, 1 auto-payments, 2 refused" \
+grep -q "schedule [0-9]* checks (0 unanswered), 1 reminders, 1 auto-payments, 3 refused" \
   "$work/daemon.log" || fail "daemon stats: $(grep 'schedule ' "$work/daemon.log" | tail -1)"
+q "SELECT '  ' || msisdn || ' ' || kind || ': ' || body FROM outbox ORDER BY id"
+# What an operator sees: the account's switches, its bill and the auto-payment made.
+shown=$("$cli" --config "$config" subscriber show --msisdn 923001110001) || fail "subscriber show"
+echo "$shown"
+grep -q "^saved Home .* reminders=off autopay=Rs6,000 bill=Rs4,520 due $soon next_check=" <<<"$shown" ||
+  fail "subscriber show: no Home line with its switches and bill"
+grep -q "^  bill due $soon autopay paying Rs4,520 payment $ref" <<<"$shown" ||
+  fail "subscriber show: no auto-payment line"
 echo "phase $phase: ok"
 
 # ---- 3. restart: nothing twice ----------------------------------------------------------------
