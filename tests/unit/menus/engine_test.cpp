@@ -1,5 +1,8 @@
 // The menu engine over the shipped bill-pay menus (etc/menus), with actions answered by hand:
 // each test reads like a subscriber's dialog.
+#include <fstream>
+#include <sstream>
+
 #include <catch2/catch.hpp>
 
 #include "menus/engine.hpp"
@@ -424,4 +427,92 @@ TEST_CASE("the welcome gate: registered numbers reach the main menu, others the 
   CHECK(action_name(st) == "subscriber");
   st = resume(r, outcome::ok);
   CHECK(st.text.starts_with("Bill Pay\n1. Pay bill"));
+}
+
+namespace {
+
+std::string read_shipped(const std::string& name) {
+  std::ifstream in(USSDPAY_SOURCE_DIR "/etc/menus/" + name);
+  REQUIRE(in);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void replace_once(std::string& text, std::string_view from, std::string_view to) {
+  const auto at = text.find(from);
+  INFO(from);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("two options on opposite conditions count once toward the screen's length", "[menus]") {
+  // The shipped menus in English only, with the settings screen's texts stretched so that one
+  // reminder label fits 182 characters and both would not: 1 + (4 + 150) + (4 + 1) + "\n0. Back"
+  // (8) + "\n00. Home" (9) = 177.
+  std::string menu = read_shipped("menu.toml");
+  replace_once(menu, R"(languages = ["en", "ur", "hi", "sw"])", R"(languages = ["en"])");
+  std::string en = read_shipped("text.en.toml");
+  replace_once(en, R"(text = "{account.label}: bill reminders and auto-pay")", R"(text = "S")");
+  const std::string label(150, 'r');
+  replace_once(en, R"(remind_off = "Stop bill reminders")", "remind_off = \"" + label + "\"");
+  replace_once(en, R"(remind_on = "Bill reminders by SMS")", "remind_on = \"" + label + "\"");
+  replace_once(en, R"(autopay_on = "Turn on auto-pay")", R"(autopay_on = "A")");
+  replace_once(en, R"x(autopay_off = "Stop auto-pay ({autopay.max})")x", R"(autopay_off = "A")");
+  auto ok = load_catalog_from(menu, {{"en", en}});
+  INFO(format_errors(ok.errors));
+  CHECK(ok.errors.empty());
+
+  // Conditions on different variables can hold together: both lines count, and it is too long.
+  replace_once(menu, R"(when = "account.remind!=on")", R"(when = "account.autopay!=on")");
+  auto too_long = load_catalog_from(menu, {{"en", en}});
+  const auto report = format_errors(too_long.errors);
+  INFO(report);
+  CHECK(report.find("screen 'saved_settings' [en] up to 331 GSM characters") != std::string::npos);
+}
+
+TEST_CASE(
+    "a saved account's settings: one step per switch, auto-pay takes any amount, then the PIN",
+    "[menus]") {
+  dialog d("2");
+  REQUIRE(d.last.kind == step::kind_t::action);
+  REQUIRE(action_name(d.last) == "saved_accounts");
+  list_item home = biller("lesco", "LESCO", "14", "14", "none", "exact");
+  home.set(f("item.label"), "Home");
+  home.set(f("item.account"), "04123456789012");
+  home.set(f("item.remind"), "on");
+  home.set(f("item.autopay"), "off");
+  d.s.items = {home};
+  d.last = resume(d.s, outcome::ok);
+  d.in("1");
+  auto& settings = d.in("3");
+  CHECK(settings.text.find("1. Stop bill reminders\n2. Turn on auto-pay") != std::string::npos);
+  CHECK(settings.text.find("Bill reminders by SMS") == std::string::npos);
+
+  // An exact biller's bill amount does not bind the auto-pay maximum (the money rule).
+  d.s.set(v("bill.amount"), "452000");
+  d.in("2");
+  CHECK(d.in("12.345").text.find("Invalid amount") != std::string::npos);
+  auto& pin = d.in("5000");
+  CHECK(pin.text.find("bills up to Rs5,000") != std::string::npos);
+  auto& run = d.in("4826");
+  REQUIRE(run.kind == step::kind_t::action);
+  CHECK(action_name(run) == "autopay_on");
+  CHECK(*d.s.get(v("autopay.max")) == "500000");
+
+  // Turning reminders off is the first option and one step.
+  dialog off("2");
+  home.set(f("item.autopay"), "on");
+  home.set(f("item.autopay_max"), "500000");
+  off.s.items = {home};
+  off.last = resume(off.s, outcome::ok);
+  off.in("1");
+  auto& on_screen = off.in("3");
+  CHECK(on_screen.text.find("2. Stop auto-pay (Rs5,000)") != std::string::npos);
+  auto& stop = off.in("1");
+  REQUIRE(stop.kind == step::kind_t::action);
+  CHECK(action_name(stop) == "set_reminders");
+  CHECK(*off.s.get(v("account.remind")) == "off");
 }
