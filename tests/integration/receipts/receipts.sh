@@ -9,6 +9,7 @@
 #   4. an Urdu subscriber: the receipt is UCS-2 and longer than one SMS, sent as concatenated
 #      segments (long_messages = "udh", then "sar"); the phone gets it whole, and the receipt
 #      for the last segment marks it delivered
+#   Each phase also checks the payment: COMPLETED once its receipt is delivered, else COMMITTED.
 #
 #   receipts.sh SIM DAEMON CLI CONFIG
 set -u
@@ -48,7 +49,7 @@ phase() {
   wait "$sim_pid" || fail "$script failed"
   sim_pid=""
   local ref out
-  ref=$(q "SELECT ref FROM payments WHERE state = 'COMMITTED'")
+  ref=$(q "SELECT ref FROM payments WHERE state IN ('COMMITTED', 'COMPLETED')")
   [ -n "$ref" ] || fail "no paid payment"
   # The receipt was sent 20 ms after the SMS and the script waited 1.5 s; allow 5 s more.
   for ((i = 0; i < 50; i++)); do
@@ -59,6 +60,11 @@ phase() {
   grep -q "sms confirmed *$want .*stat:$stat" <<<"$out" ||
     fail "the receipt SMS is not $want with stat:$stat: $out"
   echo "$out" | grep "sms confirmed"
+  # A delivered receipt completes the payment; an undelivered or expired one leaves it paid.
+  local paid=COMMITTED
+  [ "$want" = delivered ] && paid=COMPLETED
+  [ "$(q "SELECT state FROM payments WHERE ref = '$ref'")" = "$paid" ] ||
+    fail "payment $ref is $(q "SELECT state FROM payments WHERE ref = '$ref'"), want $paid"
 
   kill -TERM "$daemon_pid"
   for ((i = 0; i < 50; i++)); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done

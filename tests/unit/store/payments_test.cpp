@@ -225,6 +225,27 @@ TEST_CASE("a delivery receipt sets the final state of the message with its key, 
   CHECK(all[1].delivered_at == 0);
 }
 
+TEST_CASE("a delivered receipt completes a committed payment, and only that", "[store]") {
+  fixture t;
+  auto& d = *t.conn;
+  auto paid = sample("JJJJJJJJJJ");
+  auto failed = sample("KKKKKKKKKK");
+  paid.state = payment_state::committed;
+  failed.state = payment_state::failed;
+  REQUIRE_FALSE(insert_payment(d, paid));
+  REQUIRE_FALSE(insert_payment(d, failed));
+  CHECK(complete_payment(d, "JJJJJJJJJJ", 20));
+  const auto done = find_payment(d, "JJJJJJJJJJ");
+  REQUIRE(done);
+  CHECK(done->state == payment_state::completed);
+  CHECK(done->updated_at == 20);
+  CHECK(is_final(done->state));
+  CHECK_FALSE(complete_payment(d, "JJJJJJJJJJ", 21));  // already complete
+  CHECK_FALSE(complete_payment(d, "KKKKKKKKKK", 21));  // a failed payment stays failed
+  CHECK(find_payment(d, "KKKKKKKKKK")->state == payment_state::failed);
+  CHECK_FALSE(complete_payment(d, "NOSUCHREF0", 21));
+}
+
 TEST_CASE("saved accounts: bounded, no twins, removable, complaints once per payment", "[store]") {
   fixture t;
   auto& d = *t.conn;
