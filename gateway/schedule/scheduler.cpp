@@ -80,6 +80,7 @@ void scheduler::stop() {
 }
 
 void scheduler::poke() {
+  poked_ = true;  // a poke during a batch is not lost: the next look comes at once
   wake_.cancel();
 }
 
@@ -93,6 +94,7 @@ asio::awaitable<bool> scheduler::write(std::function<bool(store::db&)> job) {
 asio::awaitable<void> scheduler::run() {
   const auto alive = alive_;
   while (*alive) {
+    poked_ = false;  // this look sees whatever a poke was about
     auto due = std::make_shared<std::vector<store::watched_account>>();
     const auto limit = cfg_.batch;
     std::function<void(store::db&)> read = [due, limit](store::db& d) {
@@ -123,6 +125,7 @@ asio::awaitable<void> scheduler::run() {
     // A full batch that moved on: the next one at once. Otherwise (caught up, or nothing could
     // be recorded) wait for the interval or a poke.
     if (ran && due->size() == cfg_.batch && recorded > 0) continue;
+    if (poked_) continue;  // poked while this batch ran
     wake_.expires_after(cfg_.interval);
     boost::system::error_code ec;
     co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));

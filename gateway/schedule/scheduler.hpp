@@ -85,6 +85,7 @@ class scheduler {
   scheduler_backends b_;
   boost::asio::steady_timer wake_;
   scheduler_stats stats_;
+  bool poked_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
