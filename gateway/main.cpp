@@ -249,16 +249,14 @@ int main(int argc, char** argv) {
                                     0, false});
     ussdpay::adapters::wipe(text);
     if (parts.empty()) return accepted(false);
-    // Accepted when every segment was.
-    auto left = std::make_shared<std::pair<std::size_t, bool>>(parts.size(), true);
-    for (auto& part : parts) {
-      client_ptr->submit(ussdpay::smpp::make_submit(0, std::move(part)),
-                         [left, accepted](ussdpay::smpp::submit_result r) {
-                           left->second =
-                               left->second && r.result == ussdpay::smpp::outcome::accepted;
-                           if (--left->first == 0) accepted(left->second);
-                         });
-    }
+    ussdpay::sms::submit_segments(
+        std::move(parts),
+        [&client_ptr](ussdpay::smpp::pdu p, std::function<void(ussdpay::smpp::submit_result)> d) {
+          client_ptr->submit(std::move(p), std::move(d));
+        },
+        [accepted](const ussdpay::smpp::submit_result& r) {
+          accepted(r.result == ussdpay::smpp::outcome::accepted);
+        });
   };
   auto render_notice = [receipt_ctx](std::string_view kind, const ussdpay::sms::bill_notice& n) {
     return ussdpay::sms::render_notice(receipt_ctx, kind, n);

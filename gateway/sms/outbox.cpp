@@ -158,28 +158,33 @@ void outbox_sender::submit_one(store::outbox_message m) {
   }
   ++unacked_;
   stats_.in_flight = unacked_;
-  // One outcome for the message: accepted when every segment was, with the last segment's id
-  // (the one that asked for the receipt); otherwise the first failure.
+  submit_segments(std::move(parts), submit_,
+                  [this, m, alive = alive_](const smpp::submit_result& r) {
+                    if (!*alive) return;
+                    --unacked_;
+                    stats_.in_flight = unacked_;
+                    answered(m, r);
+                    wake();  // room in the window
+                  });
+}
+
+void submit_segments(std::vector<smpp::sm_body> parts, const submit_fn& submit,
+                     std::function<void(smpp::submit_result)> done) {
   struct progress {
     std::size_t left;
     smpp::submit_result result;
+    std::function<void(smpp::submit_result)> done;
   };
-  auto p = std::make_shared<progress>(progress{parts.size(), {}});
+  auto p = std::make_shared<progress>(progress{parts.size(), {}, std::move(done)});
   p->result.result = smpp::outcome::accepted;
   const std::size_t last = parts.size() - 1;
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    submit_(smpp::make_submit(0, std::move(parts[i])), [this, m, p, i, last,
-                                                        alive = alive_](smpp::submit_result r) {
-      if (!*alive) return;
+    submit(smpp::make_submit(0, std::move(parts[i])), [p, i, last](smpp::submit_result r) {
       if (r.result != smpp::outcome::accepted && p->result.result == smpp::outcome::accepted)
         p->result = r;
       else if (i == last && p->result.result == smpp::outcome::accepted)
         p->result.message_id = r.message_id;
-      if (--p->left > 0) return;
-      --unacked_;
-      stats_.in_flight = unacked_;
-      answered(m, p->result);
-      wake();  // room in the window
+      if (--p->left == 0) p->done(p->result);
     });
   }
 }

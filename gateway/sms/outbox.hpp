@@ -65,10 +65,18 @@ struct outbox_stats {
   std::uint64_t receipts_deferred = 0;
 };
 
+/// Submits one PDU through the SMPP link; `answered` is called once with the SMSC's answer.
+using submit_fn = std::function<void(smpp::pdu, std::function<void(smpp::submit_result)> answered)>;
+
+/// Submits the segments of one message (sms_segments, not empty) and calls `done` once with
+/// one outcome for the whole message: accepted when every segment was, with the last segment's
+/// message id (the one that asked for the receipt); otherwise the first failure.
+void submit_segments(std::vector<smpp::sm_body> parts, const submit_fn& submit,
+                     std::function<void(smpp::submit_result)> done);
+
 class outbox_sender {
  public:
-  using submit_fn =
-      std::function<void(smpp::pdu, std::function<void(smpp::submit_result)> answered)>;
+  using submit_fn = sms::submit_fn;
 
   outbox_sender(boost::asio::any_io_executor ex, outbox_config cfg,
                 menus::default_alphabet alphabet, store::group_writer& writer,

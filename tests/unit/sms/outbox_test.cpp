@@ -195,3 +195,44 @@ TEST_CASE("outbox: temporary failures retried with back-off, permanent ones end 
   CHECK(all[harness::msisdn(2)].state == "failed");
   CHECK(all[harness::msisdn(2)].attempts == 3);
 }
+
+TEST_CASE("a message in segments: one outcome, the last segment's id, or the first failure",
+          "[sms]") {
+  // Three UDH segments, answered out of order by a fake link.
+  const std::string text(400, 'x');
+  const auto parts =
+      sms::sms_segments({"8123", "923001234567", text, menus::default_alphabet::gsm0338,
+                         sms::long_messages::udh, 7, true});
+  REQUIRE(parts.size() == 3);
+  std::vector<std::function<void(smpp::submit_result)>> answers;
+  const sms::submit_fn submit = [&](smpp::pdu, std::function<void(smpp::submit_result)> a) {
+    answers.push_back(std::move(a));
+  };
+  auto answer = [&](std::size_t i, smpp::outcome o, std::string id) {
+    smpp::submit_result r;
+    r.result = o;
+    r.message_id = std::move(id);
+    answers.at(i)(r);
+  };
+  std::vector<smpp::submit_result> done;
+  auto collect = [&](const smpp::submit_result& r) { done.push_back(r); };
+
+  sms::submit_segments(parts, submit, collect);
+  REQUIRE(answers.size() == 3);
+  answer(2, smpp::outcome::accepted, "id-last");
+  answer(0, smpp::outcome::accepted, "id-first");
+  CHECK(done.empty());  // one segment still unanswered
+  answer(1, smpp::outcome::accepted, "id-middle");
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].result == smpp::outcome::accepted);
+  CHECK(done[0].message_id == "id-last");  // the segment that asked for the receipt
+
+  answers.clear();
+  done.clear();
+  sms::submit_segments(parts, submit, collect);
+  answer(1, smpp::outcome::timeout, "");
+  answer(0, smpp::outcome::rejected, "");
+  answer(2, smpp::outcome::accepted, "id-last");
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].result == smpp::outcome::timeout);  // the first failure to arrive
+}
