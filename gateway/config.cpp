@@ -187,6 +187,11 @@ std::vector<key_def> keys(config& c) {
       {"schedule", "remind_days", &c.schedule.remind_days},
       {"schedule", "autopay_days", &c.schedule.autopay_days},
       {"schedule", "shortcut", &c.schedule.shortcut},
+      {"admin", "listen", &c.admin.listen},
+      {"admin", "token_file", &c.admin.token_file},
+      {"admin", "token", &c.admin.token},
+      {"admin", "request_timeout", &c.admin.request_timeout},
+      {"admin", "max_connections", &c.admin.max_connections},
       {"log", "level", &c.log.level},
       {"log", "json", &c.log.json},
   };
@@ -462,6 +467,18 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
   if (sm.poll_interval.count() == 0) err("sms.poll_interval", "must be > 0");
   if (sm.retry_initial.count() == 0 || sm.retry_max < sm.retry_initial)
     err("sms.retry_max", "must be >= retry_initial > 0");
+  const auto& ad = c.admin;
+  if (!ad.listen.empty() && !admin::parse_listen(ad.listen))
+    err("admin.listen",
+        "must be HOST:PORT with a numeric address, e.g. \"127.0.0.1:8780\" (or \"\": off)");
+  if (!ad.token.empty() && ad.token.size() < 16)
+    err("admin.token",
+        "must be at least 16 characters (from admin.token_file or USSDPAY_ADMIN_TOKEN)");
+  if (ad.request_timeout < std::chrono::milliseconds(100) ||
+      ad.request_timeout > std::chrono::minutes(5))
+    err("admin.request_timeout", "must be between 100ms and 5m");
+  if (ad.max_connections == 0 || ad.max_connections > 10'000)
+    err("admin.max_connections", "must be 1..10000");
   const auto& sc = c.schedule;
   if (sc.interval < std::chrono::seconds(1)) err("schedule.interval", "must be >= 1s");
   if (sc.check_every < std::chrono::minutes(1)) err("schedule.check_every", "must be >= 1m");
@@ -634,9 +651,9 @@ load_result load_config(const std::string& path, char** env) {
   // menus wherever it is started from.
   if (!path.empty()) {
     const auto base = std::filesystem::path(path).parent_path();
-    for (std::string* p :
-         {&r.cfg.ussd.menus, &r.cfg.demo_bills_file, &r.cfg.smpp_password_file,
-          &r.cfg.smpp.endpoint.tls_ca_file, &r.cfg.store.path, &r.cfg.pin.pepper_file})
+    for (std::string* p : {&r.cfg.ussd.menus, &r.cfg.demo_bills_file, &r.cfg.smpp_password_file,
+                           &r.cfg.smpp.endpoint.tls_ca_file, &r.cfg.store.path,
+                           &r.cfg.pin.pepper_file, &r.cfg.admin.token_file})
       if (!p->empty() && std::filesystem::path(*p).is_relative()) *p = (base / *p).string();
     for (auto& b : r.cfg.billers)
       if (!b.http.ca_file.empty() && std::filesystem::path(b.http.ca_file).is_relative())
@@ -650,6 +667,14 @@ load_result load_config(const std::string& path, char** env) {
           {path, 0, "smpp.password_file", "cannot read " + r.cfg.smpp_password_file});
     else
       r.cfg.smpp.link.password = line;
+  }
+  if (r.cfg.admin.token.empty() && !r.cfg.admin.token_file.empty()) {
+    std::ifstream f(r.cfg.admin.token_file);
+    std::string line;
+    if (!f || !std::getline(f, line))
+      r.errors.push_back({path, 0, "admin.token_file", "cannot read " + r.cfg.admin.token_file});
+    else
+      r.cfg.admin.token = line;
   }
   if (r.cfg.pin.pepper.empty() && !r.cfg.pin.pepper_file.empty()) {
     std::ifstream f(r.cfg.pin.pepper_file);

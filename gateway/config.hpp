@@ -13,6 +13,7 @@
 #include "adapters/biller.hpp"
 #include "adapters/demo_biller.hpp"
 #include "adapters/http_biller.hpp"
+#include "gateway/admin/server.hpp"
 #include "gateway/payments/service.hpp"
 #include "gateway/schedule/planner.hpp"
 #include "gateway/smpp/client.hpp"
@@ -113,6 +114,8 @@ struct config {
   sms::outbox_config sms;
   /// [schedule]: bill reminders and auto-pay for saved accounts.
   schedule::schedule_config schedule;
+  /// [admin]: the HTTP admin API, metrics and status page.
+  admin::admin_config admin;
   log_config log;
   /// Path the configuration was read from ("" when built from defaults only).
   std::string source;

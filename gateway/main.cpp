@@ -20,6 +20,7 @@
 #include "adapters/http_biller.hpp"
 #include "adapters/pin.hpp"
 #include "gateway/actions.hpp"
+#include "gateway/admin/api.hpp"
 #include "gateway/config.hpp"
 #include "gateway/payments/service.hpp"
 #include "gateway/schedule/scheduler.hpp"
@@ -305,6 +306,23 @@ int main(int argc, char** argv) {
       cfg.smpp.endpoint.host, cfg.smpp.endpoint.port, cfg.smpp.endpoint.tls ? " (TLS)" : "",
       cfg.smpp.binds, cfg.smpp.pair ? "transmitter+receiver" : "transceiver", cfg.smpp.link.window,
       cfg.ussd.service_code, cfg.ussd_profile.name, billers.size(), cfg.ussd.menus);
+  // The admin API: probes, metrics, lookups (gateway/admin/api.hpp).
+  std::unique_ptr<ussdpay::admin::http_server> admin;
+  if (!cfg.admin.listen.empty()) {
+    admin = std::make_unique<ussdpay::admin::http_server>(
+        io.get_executor(), cfg.admin,
+        ussdpay::admin::make_routes(io.get_executor(), cfg.admin,
+                                    {client, ussd, payments, outbox, schedule, writer, readers}));
+    if (auto e = admin->start()) {
+      std::cerr << "ussdpayd: " << *e << "\n";
+      return 1;
+    }
+    const auto where = ussdpay::admin::parse_listen(cfg.admin.listen);
+    spdlog::info("admin: listening on {}:{} ({})", where->first, admin->port(),
+                 cfg.admin.token.empty() ? "no token: only /health and /ready answer"
+                                         : "bearer token required");
+  }
+
   client.start();
   payments.recover();
   outbox.start();
@@ -319,6 +337,7 @@ int main(int argc, char** argv) {
     payments.stop();
     outbox.stop();
     schedule.stop();
+    if (admin) admin->stop();
     client.stop([&] {
       spdlog::info("ussdpayd: stopped");
       io.stop();

@@ -264,6 +264,20 @@ std::optional<delivery_match> record_delivery(db& d, const std::vector<std::stri
   return std::nullopt;
 }
 
+std::vector<std::pair<std::string, std::int64_t>> open_payment_counts(db& d) {
+  stmt s(d,
+         "SELECT state, count(*) FROM payments INDEXED BY payments_open WHERE state IN "
+         "('CREATED', 'UNKNOWN', 'MANUAL_REVIEW') GROUP BY state");
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (s.step()) out.emplace_back(s.text(0), s.int64(1));
+  return out;
+}
+
+std::int64_t queued_messages(db& d) {
+  stmt s(d, "SELECT count(*) FROM outbox INDEXED BY outbox_queued_by_id WHERE state = 'queued'");
+  return s.step() ? s.int64(0) : -1;
+}
+
 bool complete_payment(db& d, std::string_view ref, std::int64_t now) {
   stmt s(d,
          "UPDATE payments SET state = 'COMPLETED', updated_at = ? WHERE ref = ? AND "

@@ -67,6 +67,10 @@ std::optional<payment_record> find_duplicate(db& d, std::string_view msisdn,
 std::vector<std::pair<std::string, std::int64_t>> totals_by_biller(db& d, std::string_view msisdn,
                                                                    std::int64_t since_ms);
 
+/// Open payments (created, unknown, manual review) per state, from the partial index: cheap
+/// enough for every metrics scrape.
+std::vector<std::pair<std::string, std::int64_t>> open_payment_counts(db& d);
+
 // ---- outbox -------------------------------------------------------------------------------
 
 struct outbox_message {
@@ -112,6 +116,8 @@ std::optional<delivery_match> record_delivery(db& d, const std::vector<std::stri
 /// to COMPLETED: the subscriber has their proof. false when it was not COMMITTED (or on error).
 bool complete_payment(db& d, std::string_view ref, std::int64_t now);
 std::vector<outbox_message> messages_for(db& d, std::string_view ref);
+/// Messages still queued (the outbox depth), from the partial index.
+std::int64_t queued_messages(db& d);
 /// Queues a fresh copy of the newest message about `ref` (kind "<kind>-resend-<n>"), bounded
 /// to `max_resends` copies. false when there is none to copy or the bound is reached.
 bool requeue_message(db& d, std::string_view ref, std::string_view msisdn, std::int64_t now,

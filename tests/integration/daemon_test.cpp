@@ -816,7 +816,8 @@ TEST_CASE("a slow biller never holds the screen: past the bounded wait, a clear 
                         {{"USSDPAY_USSD_INQUIRY_TIMEOUT", "400ms"},
                          {"USSDPAY_USSD_MENUS", source_dir + "/etc/menus"},
                          {"USSDPAY_DEMO_BILLS_FILE", source_dir + "/etc/demo/bills.csv"},
-                         {"USSDPAY_PIN_PEPPER_FILE", source_dir + "/etc/demo/pepper"}},
+                         {"USSDPAY_PIN_PEPPER_FILE", source_dir + "/etc/demo/pepper"},
+                         {"USSDPAY_ADMIN_TOKEN_FILE", source_dir + "/etc/demo/admin-token"}},
                         config.string());
   REQUIRE_D(smsc.wait_bound(5000ms), *d);
 

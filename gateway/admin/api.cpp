@@ -1,0 +1,319 @@
+#include "gateway/admin/api.hpp"
+
+#include <charconv>
+#include <memory>
+
+#include <openssl/crypto.h>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "gateway/admin/metrics.hpp"
+#include "gateway/payments/service.hpp"
+#include "gateway/schedule/scheduler.hpp"
+#include "gateway/smpp/client.hpp"
+#include "gateway/sms/outbox.hpp"
+#include "gateway/store_async.hpp"
+#include "gateway/ussd_service.hpp"
+#include "store/payments.hpp"
+
+namespace ussdpay::admin {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace http = boost::beast::http;
+
+bool bearer_ok(std::string_view authorization, std::string_view token) {
+  constexpr std::string_view scheme = "Bearer ";
+  if (token.empty() || !authorization.starts_with(scheme)) return false;
+  const auto given = authorization.substr(scheme.size());
+  if (given.size() != token.size()) return false;
+  return CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
+}
+
+namespace {
+
+reply json_reply(unsigned status, const json::value& v) {
+  return {status, "application/json", json::serialize(v) + "\n"};
+}
+reply error_reply(unsigned status, std::string_view why) {
+  return json_reply(status, json::object{{"error", why}});
+}
+
+// The query parameters we accept are short and plain: letters, digits, '_' and '+'.
+std::optional<std::string> param(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (eq == std::string_view::npos || pair.substr(0, eq) != key) continue;
+    const auto v = pair.substr(eq + 1);
+    if (v.empty() || v.size() > 32) return std::nullopt;
+    for (char c : v)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '+') return std::nullopt;
+    return std::string(v);
+  }
+  return std::nullopt;
+}
+
+json::object payment_json(const store::payment_record& p) {
+  return {{"ref", p.ref},
+          {"msisdn", p.msisdn},
+          {"biller", p.biller},
+          {"account", p.account},
+          {"amount", p.amount},
+          {"fee", p.fee},
+          {"currency", p.currency},
+          {"state", store::to_string(p.state)},
+          {"reason", p.reason},
+          {"biller_reference", p.biller_reference},
+          {"biller_code", p.biller_code},
+          {"queries", p.queries},
+          {"created_at", p.created_at},
+          {"updated_at", p.updated_at}};
+}
+
+struct routes {
+  asio::any_io_executor ex;
+  admin_config cfg;
+  admin_sources src;
+
+  asio::awaitable<reply> operator()(const request& req) const {
+    const std::string_view target(req.target().data(), req.target().size());
+    const auto q = target.find('?');
+    const std::string_view path = target.substr(0, q);
+    const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+    if (req.method() != http::verb::get) co_return error_reply(405, "only GET is served here");
+    if (path == "/health") co_return json_reply(200, json::object{{"status", "ok"}});
+    if (path == "/ready") co_return co_await ready();
+    if (cfg.token.empty()) co_return error_reply(403, "no admin token is configured");
+    const auto auth = req[http::field::authorization];
+    if (!bearer_ok(std::string_view(auth.data(), auth.size()), cfg.token)) {
+      reply r = error_reply(401, "a bearer token is required");
+      co_return r;
+    }
+    if (path == "/metrics") co_return co_await metrics();
+    if (path == "/api/payments") co_return co_await payments(query);
+    constexpr std::string_view one = "/api/payments/";
+    if (path.starts_with(one)) co_return co_await payment(path.substr(one.size()));
+    co_return error_reply(404, "no such resource");
+  }
+
+  asio::awaitable<reply> ready() const {
+    const auto binds = src.smsc.bound_links();
+    // The store takes writes: an empty job through the writer commits.
+    store::group_writer::job probe = [](store::db&) { return true; };
+    const bool store_ok = co_await on_writer(src.writer, ex, std::move(probe));
+    json::array why;
+    if (binds == 0) why.emplace_back("not bound to the SMSC");
+    if (!store_ok) why.emplace_back("the store does not take writes");
+    const bool ok = why.empty();
+    json::object body{{"ready", ok}, {"smsc_binds", binds}, {"store_writable", store_ok}};
+    if (!ok) body["reasons"] = std::move(why);
+    co_return json_reply(ok ? 200 : 503, body);
+  }
+
+  asio::awaitable<reply> payment(std::string_view ref) const {
+    if (ref.size() != 10) co_return error_reply(404, "no such payment");
+    struct found {
+      std::optional<store::payment_record> p;
+      std::vector<store::outbox_message> messages;
+    };
+    auto out = std::make_shared<found>();
+    std::function<void(store::db&)> read = [out, ref = std::string(ref)](store::db& d) {
+      out->p = store::find_payment(d, ref);
+      if (out->p) out->messages = store::messages_for(d, ref);
+    };
+    if (!co_await on_reader(src.readers, ex, std::move(read)))
+      co_return error_reply(503, "the store is busy");
+    if (!out->p) co_return error_reply(404, "no such payment");
+    auto body = payment_json(*out->p);
+    json::array sms;
+    for (const auto& m : out->messages)
+      sms.push_back(json::object{{"kind", m.kind},
+                                 {"state", m.state},
+                                 {"attempts", m.attempts},
+                                 {"message_id", m.message_id},
+                                 {"delivery_stat", m.delivery_stat},
+                                 {"delivery_error", m.delivery_error},
+                                 {"delivered_at", m.delivered_at},
+                                 {"created_at", m.created_at}});
+    body["sms"] = std::move(sms);
+    co_return json_reply(200, body);
+  }
+
+  asio::awaitable<reply> payments(std::string_view query) const {
+    const auto msisdn = param(query, "msisdn");
+    const auto state_text = param(query, "state");
+    std::size_t limit = 20;
+    if (const auto l = param(query, "limit")) {
+      unsigned n = 0;
+      auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
+      if (ec != std::errc() || p != l->data() + l->size() || n == 0 || n > 100)
+        co_return error_reply(400, "limit: 1..100");
+      limit = n;
+    }
+    std::optional<store::payment_state> state;
+    if (state_text) {
+      state = store::parse_payment_state(*state_text);
+      if (!state) co_return error_reply(400, "state: CREATED, UNKNOWN, MANUAL_REVIEW, ...");
+    }
+    if (!msisdn == !state) co_return error_reply(400, "give msisdn=N or state=S");
+    auto out = std::make_shared<std::vector<store::payment_record>>();
+    std::function<void(store::db&)> read = [out, msisdn, state, limit](store::db& d) {
+      if (msisdn) {
+        std::string digits = *msisdn;
+        if (!digits.empty() && digits.front() == '+') digits.erase(0, 1);
+        *out = store::recent_payments(d, digits, limit);
+      } else {
+        *out = store::payments_in_state(d, *state, limit);
+      }
+    };
+    if (!co_await on_reader(src.readers, ex, std::move(read)))
+      co_return error_reply(503, "the store is busy");
+    json::array list;
+    for (const auto& p : *out) list.push_back(payment_json(p));
+    co_return json_reply(200, json::object{{"payments", std::move(list)}});
+  }
+
+  asio::awaitable<reply> metrics() const {
+    struct counts {
+      std::vector<std::pair<std::string, std::int64_t>> open;
+      std::int64_t queued = -1;
+    };
+    auto c = std::make_shared<counts>();
+    std::function<void(store::db&)> read = [c](store::db& d) {
+      c->open = store::open_payment_counts(d);
+      c->queued = store::queued_messages(d);
+    };
+    const bool have_store = co_await on_reader(src.readers, ex, std::move(read));
+    prometheus_text m;
+    using i64 = std::int64_t;
+    auto n = [](auto v) { return static_cast<i64>(v); };
+
+    m.family("ussdpay_smpp_link_up", "gauge", "1 when the bind is bound to the SMSC");
+    for (const auto& l : src.smsc.links())
+      m.sample("ussdpay_smpp_link_up", {{"link", l->name()}},
+               i64{l->state() == smpp::link_state::bound ? 1 : 0});
+    m.family("ussdpay_smpp_pdus_total", "counter", "PDUs read and written, per bind");
+    for (const auto& l : src.smsc.links()) {
+      m.sample("ussdpay_smpp_pdus_total", {{"link", l->name()}, {"direction", "in"}},
+               n(l->stats().pdus_in));
+      m.sample("ussdpay_smpp_pdus_total", {{"link", l->name()}, {"direction", "out"}},
+               n(l->stats().pdus_out));
+    }
+    m.family("ussdpay_smpp_submits_total", "counter", "submit_sm outcomes, per bind");
+    for (const auto& l : src.smsc.links()) {
+      const auto& s = l->stats();
+      for (auto [what, v] : {std::pair{"accepted", s.accepted},
+                             {"rejected", s.rejected},
+                             {"timeout", s.timeouts},
+                             {"link_lost", s.lost},
+                             {"not_sent", s.not_sent},
+                             {"throttled", s.throttled}})
+        m.sample("ussdpay_smpp_submits_total", {{"link", l->name()}, {"outcome", what}}, n(v));
+    }
+    m.family("ussdpay_smpp_binds_total", "counter", "bind attempts and link drops, per bind");
+    for (const auto& l : src.smsc.links()) {
+      const auto& s = l->stats();
+      for (auto [what, v] : {std::pair{"bound", s.binds_ok},
+                             {"bind_failed", s.binds_failed},
+                             {"connect_failed", s.connects_failed},
+                             {"dropped", s.drops}})
+        m.sample("ussdpay_smpp_binds_total", {{"link", l->name()}, {"event", what}}, n(v));
+    }
+    m.family("ussdpay_smpp_window_peak", "gauge", "the most requests in flight at once, per bind");
+    for (const auto& l : src.smsc.links())
+      m.sample("ussdpay_smpp_window_peak", {{"link", l->name()}}, n(l->stats().window_peak));
+    m.family("ussdpay_smpp_in_flight", "gauge", "requests in flight or queued, per bind");
+    for (const auto& l : src.smsc.links())
+      m.sample("ussdpay_smpp_in_flight", {{"link", l->name()}}, n(l->load()));
+
+    const auto& dialogs = src.ussd.dialogs();
+    m.family("ussdpay_ussd_live_dialogs", "gauge", "USSD dialogs open now");
+    m.sample("ussdpay_ussd_live_dialogs", n(dialogs.live()));
+    m.family("ussdpay_ussd_dialogs_total", "counter", "USSD dialog events");
+    const auto& ds = dialogs.stats();
+    for (auto [what, v] : {std::pair{"dialed", ds.dials},
+                           {"reply", ds.replies},
+                           {"screen", ds.screens},
+                           {"ended", ds.ended},
+                           {"aborted", ds.aborted},
+                           {"expired", ds.expired},
+                           {"busy", ds.busy},
+                           {"resumed", ds.resumed},
+                           {"unknown_code", ds.unknown_code}})
+      m.sample("ussdpay_ussd_dialogs_total", {{"event", what}}, n(v));
+
+    const auto& ps = src.payments.stats();
+    m.family("ussdpay_payments_total", "counter", "payment transitions since start");
+    for (auto [what, v] : {std::pair{"created", ps.created},
+                           {"committed", ps.committed},
+                           {"failed", ps.failed},
+                           {"unknown", ps.unknown},
+                           {"manual_review", ps.review},
+                           {"reversed", ps.reversed},
+                           {"recovered", ps.recovered}})
+      m.sample("ussdpay_payments_total", {{"event", what}}, n(v));
+    m.family("ussdpay_payments_in_flight", "gauge", "payments the saga is driving now");
+    m.sample("ussdpay_payments_in_flight", n(ps.in_flight));
+    m.family("ussdpay_biller_calls_total", "counter", "biller pay posts and status queries");
+    m.sample("ussdpay_biller_calls_total", {{"call", "pay"}}, n(ps.posts));
+    m.sample("ussdpay_biller_calls_total", {{"call", "status"}}, n(ps.queries));
+    if (have_store) {
+      m.family("ussdpay_payments_open", "gauge", "payments not final, per state (store)");
+      for (auto s : {"CREATED", "UNKNOWN", "MANUAL_REVIEW"}) {
+        i64 v = 0;
+        for (const auto& [state, count] : c->open)
+          if (state == s) v = count;
+        m.sample("ussdpay_payments_open", {{"state", s}}, v);
+      }
+      m.family("ussdpay_outbox_depth", "gauge", "SMS queued and not yet acknowledged (store)");
+      m.sample("ussdpay_outbox_depth", c->queued);
+    }
+
+    const auto& os = src.outbox.stats();
+    m.family("ussdpay_sms_total", "counter", "SMS outcomes since start");
+    for (auto [what, v] :
+         {std::pair{"sent", os.sent}, {"failed", os.failed}, {"retried", os.retried}})
+      m.sample("ussdpay_sms_total", {{"result", what}}, n(v));
+    m.family("ussdpay_sms_in_flight", "gauge", "SMS submitted and not yet answered");
+    m.sample("ussdpay_sms_in_flight", n(os.in_flight));
+    m.family("ussdpay_receipts_total", "counter", "delivery receipts since start");
+    for (auto [what, v] : {std::pair{"matched", os.receipts_matched},
+                           {"unknown_id", os.receipts_unknown},
+                           {"repeated", os.receipts_repeated},
+                           {"not_final", os.receipts_pending},
+                           {"unreadable", os.receipts_unreadable},
+                           {"deferred", os.receipts_deferred}})
+      m.sample("ussdpay_receipts_total", {{"result", what}}, n(v));
+
+    const auto& ss = src.schedule.stats();
+    m.family("ussdpay_schedule_total", "counter", "reminders and auto-pay since start");
+    for (auto [what, v] : {std::pair{"check", ss.checks},
+                           {"unanswered", ss.unanswered},
+                           {"reminder", ss.reminders},
+                           {"autopay", ss.autopay_started},
+                           {"autopay_refused", ss.autopay_refused},
+                           {"already_done", ss.already_done}})
+      m.sample("ussdpay_schedule_total", {{"event", what}}, n(v));
+
+    const auto ws = src.writer.stats();
+    m.family("ussdpay_store_commits_total", "counter", "durable store transactions");
+    m.sample("ussdpay_store_commits_total", n(ws.commits));
+    m.family("ussdpay_store_jobs_total", "counter", "store write jobs, and those that failed");
+    m.sample("ussdpay_store_jobs_total", {{"result", "ok"}}, n(ws.jobs - ws.failed));
+    m.sample("ussdpay_store_jobs_total", {{"result", "failed"}}, n(ws.failed));
+    co_return reply{200, "text/plain; version=0.0.4; charset=utf-8", m.text()};
+  }
+};
+
+}  // namespace
+
+route_fn make_routes(asio::any_io_executor ex, const admin_config& cfg, admin_sources src) {
+  auto r = std::make_shared<routes>(routes{std::move(ex), cfg, src});
+  return [r](const request& req) { return (*r)(req); };
+}
+
+}  // namespace ussdpay::admin

@@ -1,0 +1,161 @@
+#include "gateway/admin/server.hpp"
+
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace ussdpay::admin {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  const auto port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || p != port_text.data() + port_text.size() || port > 65535)
+    return std::nullopt;
+  std::string host(text.substr(0, colon));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  boost::system::error_code bad;
+  (void)asio::ip::make_address(host, bad);
+  if (bad) return std::nullopt;
+  return std::pair{host, static_cast<std::uint16_t>(port)};
+}
+
+struct http_server::state {
+  state(asio::any_io_executor e, admin_config c, route_fn r)
+      : ex(std::move(e)), cfg(std::move(c)), routes(std::move(r)), acceptor(ex) {}
+  asio::any_io_executor ex;
+  admin_config cfg;
+  route_fn routes;
+  tcp::acceptor acceptor;
+  server_stats stats;
+  std::uint32_t open = 0;
+  bool alive = true;
+};
+
+namespace {
+
+constexpr std::uint32_t header_limit = 8 * 1024;
+constexpr std::uint64_t body_limit = 64 * 1024;
+
+http::response<http::string_body> make_response(const reply& r, unsigned version, bool keep) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "ussdpayd");
+  res.set(http::field::content_type, r.content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(keep);
+  res.body() = r.body;
+  res.prepare_payload();
+  return res;
+}
+
+asio::awaitable<void> serve(std::shared_ptr<http_server::state> s, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(header_limit);
+    parser.body_limit(body_limit);
+    stream.expires_after(s->cfg.request_timeout);
+    boost::system::error_code ec;
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout) break;
+    if (ec) {
+      // Malformed or too large: say so once and close.
+      ++s->stats.bad_requests;
+      const bool large = ec == http::error::header_limit || ec == http::error::body_limit;
+      reply r{large ? 413u : 400u, "text/plain", large ? "request too large\n" : "bad request\n"};
+      auto res = make_response(r, 11, false);
+      stream.expires_after(s->cfg.request_timeout);
+      co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      break;
+    }
+    ++s->stats.requests;
+    auto req = parser.release();
+    const reply r = co_await s->routes(req);
+    auto res = make_response(r, req.version(), req.keep_alive() && s->alive);
+    stream.expires_after(s->cfg.request_timeout);
+    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !res.keep_alive()) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<http_server::state> s) {
+  while (s->alive) {
+    boost::system::error_code ec;
+    tcp::socket socket =
+        co_await s->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (!s->alive || ec == asio::error::operation_aborted) co_return;
+      continue;  // e.g. EMFILE: try the next one
+    }
+    if (s->open >= s->cfg.max_connections) {
+      ++s->stats.refused;
+      socket.close(ec);
+      continue;
+    }
+    ++s->open;
+    ++s->stats.connections;
+    asio::co_spawn(s->ex, serve(s, std::move(socket)), [s](std::exception_ptr e) {
+      --s->open;
+      if (e) spdlog::error("admin: a connection ended with an exception");
+    });
+  }
+}
+
+}  // namespace
+
+http_server::http_server(asio::any_io_executor ex, admin_config cfg, route_fn routes)
+    : s_(std::make_shared<state>(std::move(ex), std::move(cfg), std::move(routes))),
+      stats_(s_->stats) {}
+
+http_server::~http_server() {
+  stop();
+}
+
+std::optional<std::string> http_server::start() {
+  const auto where = parse_listen(s_->cfg.listen);
+  if (!where) return "admin.listen: want HOST:PORT, got '" + s_->cfg.listen + "'";
+  boost::system::error_code ec;
+  const tcp::endpoint ep(asio::ip::make_address(where->first), where->second);
+  s_->acceptor.open(ep.protocol(), ec);
+  if (!ec) s_->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) s_->acceptor.bind(ep, ec);
+  if (!ec) s_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "admin: cannot listen on " + s_->cfg.listen + ": " + ec.message();
+  asio::co_spawn(s_->ex, accept_loop(s_), asio::detached);
+  return std::nullopt;
+}
+
+void http_server::stop() {
+  s_->alive = false;
+  boost::system::error_code ec;
+  s_->acceptor.close(ec);
+}
+
+std::uint16_t http_server::port() const {
+  boost::system::error_code ec;
+  const auto ep = s_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+}  // namespace ussdpay::admin
