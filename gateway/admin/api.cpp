@@ -1,14 +1,21 @@
 #include "gateway/admin/api.hpp"
 
 #include <charconv>
+#include <deque>
 #include <memory>
 
 #include <openssl/crypto.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "gateway/admin/metrics.hpp"
+#include "gateway/admin/status_page.hpp"
 #include "gateway/payments/service.hpp"
 #include "gateway/schedule/scheduler.hpp"
 #include "gateway/smpp/client.hpp"
@@ -74,10 +81,29 @@ json::object payment_json(const store::payment_record& p) {
           {"updated_at", p.updated_at}};
 }
 
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// The payment counters once a minute for the last hour, so the status page can show what
+/// happened in the last hour without reading the whole payments table.
+struct history {
+  std::deque<std::pair<std::int64_t, payments::service_stats>> samples;  ///< (Unix ms, counters)
+  void add(std::int64_t now, const payments::service_stats& s) {
+    samples.emplace_back(now, s);
+    while (samples.size() > 1 && samples[1].first <= now - 3'600'000) samples.pop_front();
+  }
+  /// The oldest sample no older than an hour (or the oldest there is).
+  const payments::service_stats& hour_ago() const { return samples.front().second; }
+};
+
 struct routes {
   asio::any_io_executor ex;
   admin_config cfg;
   admin_sources src;
+  std::shared_ptr<history> past;
 
   asio::awaitable<reply> operator()(const request& req) const {
     const std::string_view target(req.target().data(), req.target().size());
@@ -86,6 +112,8 @@ struct routes {
     const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
     if (req.method() != http::verb::get) co_return error_reply(405, "only GET is served here");
     if (path == "/health") co_return json_reply(200, json::object{{"status", "ok"}});
+    // The status page carries no data: it asks /api/status with the token it is given.
+    if (path == "/") co_return reply{200, "text/html; charset=utf-8", std::string(status_page())};
     if (path == "/ready") co_return co_await ready();
     if (cfg.token.empty()) co_return error_reply(403, "no admin token is configured");
     const auto auth = req[http::field::authorization];
@@ -94,6 +122,7 @@ struct routes {
       co_return r;
     }
     if (path == "/metrics") co_return co_await metrics();
+    if (path == "/api/status") co_return co_await status();
     if (path == "/api/payments") co_return co_await payments(query);
     constexpr std::string_view one = "/api/payments/";
     if (path.starts_with(one)) co_return co_await payment(path.substr(one.size()));
@@ -112,6 +141,51 @@ struct routes {
     json::object body{{"ready", ok}, {"smsc_binds", binds}, {"store_writable", store_ok}};
     if (!ok) body["reasons"] = std::move(why);
     co_return json_reply(ok ? 200 : 503, body);
+  }
+
+  asio::awaitable<reply> status() const {
+    struct found {
+      std::vector<std::pair<std::string, std::int64_t>> open;
+      std::int64_t queued = -1;
+      std::vector<store::payment_record> stuck;
+    };
+    auto f = std::make_shared<found>();
+    std::function<void(store::db&)> read = [f](store::db& d) {
+      f->open = store::open_payment_counts(d);
+      f->queued = store::queued_messages(d);
+      for (auto st : {store::payment_state::manual_review, store::payment_state::unknown})
+        for (auto& p : store::payments_in_state(d, st, 10)) f->stuck.push_back(std::move(p));
+    };
+    if (!co_await on_reader(src.readers, ex, std::move(read)))
+      co_return error_reply(503, "the store is busy");
+    json::array links;
+    for (const auto& l : src.smsc.links())
+      links.push_back(json::object{{"name", l->name()}, {"state", smpp::to_string(l->state())}});
+    json::object open{{"CREATED", 0}, {"UNKNOWN", 0}, {"MANUAL_REVIEW", 0}};
+    for (const auto& [state, count] : f->open) open[state] = count;
+    const auto& now = src.payments.stats();
+    const auto& then = past->hour_ago();
+    json::object hour{
+        {"created", now.created - then.created},     {"committed", now.committed - then.committed},
+        {"failed", now.failed - then.failed},        {"unknown", now.unknown - then.unknown},
+        {"manual_review", now.review - then.review}, {"reversed", now.reversed - then.reversed}};
+    const auto t = now_ms();
+    json::array stuck;
+    for (const auto& p : f->stuck)
+      stuck.push_back(json::object{{"ref", p.ref},
+                                   {"state", store::to_string(p.state)},
+                                   {"biller", p.biller},
+                                   {"amount", p.amount},
+                                   {"currency", p.currency},
+                                   {"age_s", (t - p.created_at) / 1000},
+                                   {"reason", p.reason}});
+    co_return json_reply(200, json::object{{"links", std::move(links)},
+                                           {"live_dialogs", src.ussd.dialogs().live()},
+                                           {"outbox_depth", f->queued},
+                                           {"open", std::move(open)},
+                                           {"last_hour", std::move(hour)},
+                                           {"stuck", std::move(stuck)},
+                                           {"time", t}});
   }
 
   asio::awaitable<reply> payment(std::string_view ref) const {
@@ -312,7 +386,26 @@ struct routes {
 }  // namespace
 
 route_fn make_routes(asio::any_io_executor ex, const admin_config& cfg, admin_sources src) {
-  auto r = std::make_shared<routes>(routes{std::move(ex), cfg, src});
+  auto past = std::make_shared<history>();
+  past->add(now_ms(), src.payments.stats());
+  auto r = std::make_shared<routes>(routes{ex, cfg, src, past});
+  // Once a minute, the payment counters for the last hour (a weak hold: it ends with the API).
+  std::weak_ptr<history> weak = past;
+  const auto* service = &src.payments;
+  asio::co_spawn(
+      ex,
+      [weak, service, ex]() -> asio::awaitable<void> {
+        asio::steady_timer t(ex);
+        for (;;) {
+          t.expires_after(std::chrono::minutes(1));
+          boost::system::error_code ec;
+          co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          auto h = weak.lock();
+          if (!h || ec) co_return;
+          h->add(now_ms(), service->stats());
+        }
+      },
+      asio::detached);
   return [r](const request& req) { return (*r)(req); };
 }
 

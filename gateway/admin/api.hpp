@@ -1,15 +1,18 @@
 // The admin API's routes: what operations staff and Prometheus ask the daemon.
 //
+//   GET /                            the status page (HTML; it reads /api/status with the token)
 //   GET /health                      200 while the process serves (no token)
 //   GET /ready                       200 when bound to the SMSC and the store takes writes,
 //                                    503 with the reasons otherwise (no token)
 //   GET /metrics                     Prometheus text: links, dialogs, payments, SMS, receipts,
 //                                    the scheduler, the store
+//   GET /api/status                  what the status page shows: binds, live dialogs, outbox
+//                                    depth, open payments, the last hour's payments, stuck ones
 //   GET /api/payments/REF            one payment with its SMS and their delivery receipts
 //   GET /api/payments?msisdn=N       a subscriber's newest payments (limit=, at most 100)
 //   GET /api/payments?state=S        payments in a state, oldest first (e.g. MANUAL_REVIEW)
 //
-// Everything but /health and /ready needs "Authorization: Bearer <[admin] token>" (401 without,
+// Everything but /, /health and /ready needs "Authorization: Bearer <[admin] token>" (401 without,
 // compared in constant time; 403 when no token is configured). Store reads run on the reader
 // pool. Nothing here shows a PIN: the store has none to show.
 #pragma once

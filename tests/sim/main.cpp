@@ -288,6 +288,7 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
               fmt::format("the SMS does not carry the reference {} shown on screen", last_ref));
         fmt::print("same reference on screen and in the SMS: {}\n", last_ref);
       }
+      std::fflush(stdout);  // a script may sleep long after this: keep its output current
       if (verb == "expect-end" && !m->ends_dialog)
         co_return fail("the screen does not end the dialog");
       if (verb == "expect-continue" && m->ends_dialog) co_return fail("the screen ends the dialog");

@@ -41,7 +41,7 @@ USSDPAY_ADMIN_LISTEN=127.0.0.1:0 USSDPAY_SMPP_HOST=127.0.0.1 USSDPAY_SMPP_PORT="
 daemon_pid=$!
 api=""
 for ((i = 0; i < 100; i++)); do
-  api=$(sed -n 's/.*admin: listening on \(127.0.0.1:[0-9]*\).*/\1/p' "$work/daemon.log")
+  api=$(sed -n 's/.*admin: listening on \(127.0.0.1:[0-9]*\).*/\1/p' "$work/daemon.log" 2>/dev/null)
   [ -n "$api" ] && break
   sleep 0.1
 done
