@@ -39,6 +39,9 @@ extern char** environ;
 
 namespace {
 
+/// At SIGTERM, how long the outbox may take to write what the SMSC acknowledged.
+constexpr std::chrono::seconds outbox_drain_bound{2};
+
 void setup_logging(const ussdpay::log_config& c) {
   auto logger = spdlog::stderr_color_mt("ussdpayd");
   spdlog::set_default_logger(logger);
@@ -335,16 +338,21 @@ int main(int argc, char** argv) {
     spdlog::info("ussdpayd: signal {}, unbinding ({} live dialog(s))", sig, ussd.dialogs().live());
     ussd.stop();
     payments.stop();
-    outbox.stop();
+    outbox.pause();  // no new SMS; the answers to those in flight are still recorded
     schedule.stop();
     if (admin) admin->stop();
     client.stop([&] {
-      spdlog::info("ussdpayd: stopped");
-      io.stop();
+      // Every submit is answered or given up: write what the SMSC acknowledged, then exit.
+      outbox.drain(
+          [&] {
+            spdlog::info("ussdpayd: stopped");
+            io.stop();
+          },
+          outbox_drain_bound);
     });
     // Never hang on a peer that does not answer the unbind.
     stop_guard.expires_after(cfg.smpp.link.drain_timeout + cfg.smpp.link.unbind_timeout +
-                             std::chrono::seconds(1));
+                             outbox_drain_bound + std::chrono::seconds(1));
     stop_guard.async_wait([&](boost::system::error_code e) {
       if (!e) io.stop();
     });

@@ -65,6 +65,34 @@ void outbox_sender::stop() {
   wake_.cancel();
 }
 
+void outbox_sender::pause() {
+  paused_ = true;
+}
+
+void outbox_sender::drain(std::function<void()> done, std::chrono::milliseconds bound) {
+  paused_ = true;
+  asio::co_spawn(ex_, drain_flow(std::move(done), bound), asio::detached);
+}
+
+// A member coroutine, not a lambda one: its parameters live in its own frame.
+asio::awaitable<void> outbox_sender::drain_flow(std::function<void()> done,
+                                                std::chrono::milliseconds bound) {
+  const auto alive = alive_;
+  asio::steady_timer t(ex_);
+  const auto until = std::chrono::steady_clock::now() + bound;
+  while (*alive && std::chrono::steady_clock::now() < until &&
+         (writing_ || unacked_ > 0 || !outcomes_.empty() || !receipts_.empty())) {
+    if (!writing_) flush();
+    t.expires_after(std::chrono::milliseconds(10));
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (*alive && (writing_ || !outcomes_.empty()))
+    spdlog::warn("sms: stopping with {} outcomes not written: those messages go again",
+                 outcomes_.size());
+  done();
+}
+
 void outbox_sender::poke() {
   rescan_ = true;
   wake();
@@ -99,7 +127,7 @@ asio::awaitable<void> outbox_sender::run() {
       pass_done_ = false;
     }
     // 1. Read the next page once the local queue runs short.
-    if (queue_.size() < cfg_.max_in_flight && !pass_done_) {
+    if (!paused_ && queue_.size() < cfg_.max_in_flight && !pass_done_) {
       auto due = std::make_shared<std::vector<store::outbox_message>>();
       const auto after = cursor_;
       const auto limit = page;
@@ -124,7 +152,7 @@ asio::awaitable<void> outbox_sender::run() {
     }
     // 2. Submit what the window and the rate allow.
     bool limited = false;
-    while (!queue_.empty() && unacked_ < cfg_.max_in_flight) {
+    while (!paused_ && !queue_.empty() && unacked_ < cfg_.max_in_flight) {
       if (!take_token()) {
         limited = true;
         break;
@@ -134,7 +162,7 @@ asio::awaitable<void> outbox_sender::run() {
       submit_one(std::move(m));
     }
     if (poked_) continue;
-    if (queue_.size() < cfg_.max_in_flight && !pass_done_) continue;  // read on
+    if (!paused_ && queue_.size() < cfg_.max_in_flight && !pass_done_) continue;  // read on
     // 3. Wait: for an answer, a new message, the rate limit, or the next poll.
     wake_.expires_after(limited ? std::chrono::milliseconds(5) : cfg_.poll_interval);
     boost::system::error_code ec;

@@ -86,7 +86,15 @@ class outbox_sender {
   void start();
   /// Something was queued: read the outbox now rather than at the next poll.
   void poke();
+  /// Hard stop: nothing more is submitted, read or written (answers still to come are dropped).
   void stop();
+  /// The first half of a graceful stop (SIGTERM): nothing more is read or submitted; answers
+  /// and receipts still coming are kept.
+  void pause();
+  /// The second half, once the SMPP link has stopped (every submit answered or given up):
+  /// writes the outcomes and receipts still in memory, so nothing acknowledged is sent again
+  /// after a restart; then `done`. Bounded by `bound` (a store that does not take the write).
+  void drain(std::function<void()> done, std::chrono::milliseconds bound);
   /// A deliver_sm that is a delivery receipt (smpp::is_receipt): records the message's final
   /// state. Returns the deliver_sm_resp status: ok, or ESME_RX_T_APPN when too many receipts
   /// are already waiting for the store (the SMSC sends it again later).
@@ -95,6 +103,8 @@ class outbox_sender {
 
  private:
   boost::asio::awaitable<void> run();
+  boost::asio::awaitable<void> drain_flow(std::function<void()> done,
+                                          std::chrono::milliseconds bound);
   void submit_one(store::outbox_message m);
   void answered(const store::outbox_message& m, const smpp::submit_result& r);
   /// Writes every outcome and receipt collected since the last write in one writer job,
@@ -130,7 +140,7 @@ class outbox_sender {
   bool writing_ = false;
   std::int64_t cursor_ = 0;  ///< the last id read in this pass over the queue
   bool pass_done_ = false;   ///< the pass reached the end; the next starts on a poke or poll
-  bool poked_ = false, rescan_ = false;
+  bool poked_ = false, rescan_ = false, paused_ = false;
   double tokens_ = 0;
   std::chrono::steady_clock::time_point refilled_{};
   long_messages mode_ = long_messages::payload;

@@ -3,7 +3,9 @@
 # phase on a fresh store with a backlog of queued receipts (as payments queue them):
 #   1. the SMSC drops the link every 700 submits, leaving what it had not answered unanswered;
 #   2. the SMSC answers every 7th submit ESME_RTHROTTLED;
-#   3. the daemon is killed (SIGKILL) mid-drain and started again.
+#   3. the daemon is killed (SIGKILL) mid-drain and started again;
+#   4. the daemon is stopped (SIGTERM) mid-drain and started again: it writes every answer it
+#      got before exiting, so nothing is sent twice.
 # Afterwards every message is 'sent' and none failed; the SMSC acknowledged each at least once.
 # A message is sent again only if its acknowledgement had not reached us or was not yet written
 # when the fault struck: the script prints how many, bounded by the window (throttling: none).
@@ -112,4 +114,24 @@ echo "killed with $sent_before of 5000 written as sent"
 start_daemon
 drained 60
 finish 5000 $((2 * window))
+
+phase="daemon stopped (SIGTERM) mid-drain"
+: >"$work/daemon.log"
+fresh_store 5000
+start_sim
+start_daemon USSDPAY_SMS_MAX_PER_SECOND=4000
+for ((i = 0; i < 100; i++)); do
+  [ "$(q "SELECT count(*) FROM outbox WHERE state = 'sent'")" -ge 1000 ] && break
+  sleep 0.05
+done
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" || fail "the daemon did not exit cleanly on SIGTERM"
+sent_before=$(q "SELECT count(*) FROM outbox WHERE state = 'sent'")
+[ "$sent_before" -ge 1000 ] && [ "$sent_before" -lt 5000 ] ||
+  fail "could not stop the drain in the middle ($sent_before sent)"
+echo "stopped with $sent_before of 5000 written as sent"
+start_daemon
+drained 60
+# Everything the SMSC acknowledged before the stop was written: nothing goes twice.
+finish 5000 0
 echo "drain_faults: all phases passed"
