@@ -659,31 +659,21 @@ load_result load_config(const std::string& path, char** env) {
       if (!b.http.ca_file.empty() && std::filesystem::path(b.http.ca_file).is_relative())
         b.http.ca_file = (base / b.http.ca_file).string();
   }
-  if (!r.cfg.smpp_password_file.empty()) {
-    std::ifstream f(r.cfg.smpp_password_file);
+  // Secrets from files: the first line. The password file always wins; the token and the
+  // pepper only when the environment did not give them.
+  const auto secret = [&](const std::string& file, std::string_view key, std::string& into) {
+    if (file.empty()) return;
+    std::ifstream f(file);
     std::string line;
     if (!f || !std::getline(f, line))
-      r.errors.push_back(
-          {path, 0, "smpp.password_file", "cannot read " + r.cfg.smpp_password_file});
+      r.errors.push_back({path, 0, std::string(key), "cannot read " + file});
     else
-      r.cfg.smpp.link.password = line;
-  }
-  if (r.cfg.admin.token.empty() && !r.cfg.admin.token_file.empty()) {
-    std::ifstream f(r.cfg.admin.token_file);
-    std::string line;
-    if (!f || !std::getline(f, line))
-      r.errors.push_back({path, 0, "admin.token_file", "cannot read " + r.cfg.admin.token_file});
-    else
-      r.cfg.admin.token = line;
-  }
-  if (r.cfg.pin.pepper.empty() && !r.cfg.pin.pepper_file.empty()) {
-    std::ifstream f(r.cfg.pin.pepper_file);
-    std::string line;
-    if (!f || !std::getline(f, line))
-      r.errors.push_back({path, 0, "pin.pepper_file", "cannot read " + r.cfg.pin.pepper_file});
-    else
-      r.cfg.pin.pepper = line;
-  }
+      into = line;
+  };
+  secret(r.cfg.smpp_password_file, "smpp.password_file", r.cfg.smpp.link.password);
+  if (r.cfg.admin.token.empty())
+    secret(r.cfg.admin.token_file, "admin.token_file", r.cfg.admin.token);
+  if (r.cfg.pin.pepper.empty()) secret(r.cfg.pin.pepper_file, "pin.pepper_file", r.cfg.pin.pepper);
   validate(r.cfg, path, r.errors);
   return r;
 }

@@ -8,6 +8,8 @@
 #   sim_port FILE            the port of "ussdpay-sim listening on HOST:PORT" in FILE (10 s)
 #   wait_gone PID TENTHS     true once PID has exited
 #   q SQL                    sqlite3 on $USSDPAY_STORE_PATH, one value per line
+#   admin_address LOG [MARK] the HOST:PORT of "admin: listening on HOST:PORT (MARK..." in LOG
+#                            (10 s; MARK defaults to any)
 #
 # A paid payment is COMMITTED until the SMSC reports its receipt delivered, then COMPLETED; a
 # test that only means "paid" reads replace(state, 'COMPLETED', 'COMMITTED') or both states.
@@ -58,3 +60,13 @@ wait_gone() {
 }
 
 q() { sqlite3 -batch -noheader "$USSDPAY_STORE_PATH" "$1"; }
+
+admin_address() {
+  local i api
+  for ((i = 0; i < 100; i++)); do
+    api=$(sed -n "s/.*admin: listening on \([0-9.]*:[0-9]*\) (${2-}.*/\1/p" "$1" 2>/dev/null | head -1)
+    [ -n "$api" ] && { echo "$api"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}

@@ -39,13 +39,7 @@ kill -STOP "$sim_pid"  # the SMSC does not answer the bind for now
 USSDPAY_ADMIN_LISTEN=127.0.0.1:0 USSDPAY_SMPP_HOST=127.0.0.1 USSDPAY_SMPP_PORT="$smsc" \
   "$daemon" --config "$config" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
-api=""
-for ((i = 0; i < 100; i++)); do
-  api=$(sed -n 's/.*admin: listening on \(127.0.0.1:[0-9]*\).*/\1/p' "$work/daemon.log" 2>/dev/null)
-  [ -n "$api" ] && break
-  sleep 0.1
-done
-[ -n "$api" ] || fail "the daemon did not say where the admin API listens"
+api=$(admin_address "$work/daemon.log") || fail "the daemon did not say where the admin API listens"
 code() { curl -s -o "$work/body" -w '%{http_code}' "$@"; }
 auth=(-H "Authorization: Bearer $token")
 
@@ -131,13 +125,7 @@ phase=no-token
 USSDPAY_ADMIN_TOKEN_FILE= USSDPAY_ADMIN_LISTEN=127.0.0.1:0 USSDPAY_SMPP_HOST=127.0.0.1 \
   USSDPAY_SMPP_PORT=1 "$daemon" --config "$config" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
-api=""
-for ((i = 0; i < 100; i++)); do
-  api=$(sed -n 's/.*admin: listening on \(127.0.0.1:[0-9]*\) (no token.*/\1/p' "$work/daemon.log")
-  [ -n "$api" ] && break
-  sleep 0.1
-done
-[ -n "$api" ] || fail "the daemon without a token did not say so"
+api=$(admin_address "$work/daemon.log" "no token") || fail "the daemon without a token did not say so"
 [ "$(code "http://$api/health")" = 200 ] || fail "/health without a token configured"
 [ "$(code "${auth[@]}" "http://$api/metrics")" = 403 ] || fail "/metrics without a token configured"
 kill -TERM "$daemon_pid"

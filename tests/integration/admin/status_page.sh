@@ -48,13 +48,7 @@ smsc=$(sim_port "$work/sim.out") || fail "no simulator port"
 USSDPAY_ADMIN_LISTEN=127.0.0.1:0 USSDPAY_SMPP_HOST=127.0.0.1 USSDPAY_SMPP_PORT="$smsc" \
   "$daemon" --config "$config" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
-api=""
-for ((i = 0; i < 100; i++)); do
-  api=$(sed -n 's/.*admin: listening on \(127.0.0.1:[0-9]*\).*/\1/p' "$work/daemon.log" 2>/dev/null)
-  [ -n "$api" ] && break
-  sleep 0.1
-done
-[ -n "$api" ] || fail "the daemon did not say where the admin API listens"
+api=$(admin_address "$work/daemon.log") || fail "the daemon did not say where the admin API listens"
 sent() { q "SELECT count(*) FROM outbox WHERE kind = 'confirmed' AND state IN ('sent', 'delivered')"; }
 for ((i = 0; i < 100; i++)); do
   [ "$(sent)" = 1 ] && grep -q "same reference on screen and in the SMS" "$work/sim.out" && break

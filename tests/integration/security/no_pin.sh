@@ -57,8 +57,7 @@ for name in payment registration; do
     for ((i = 0; i < 600; i++)); do kill -0 "$sim_pid" 2>/dev/null || break; sleep 0.1; done
     wait "$sim_pid" || fail "$name.sim failed"
     sim_pid=""
-    api=$(sed -n 's/.*admin: listening on \(127.0.0.1:[0-9]*\).*/\1/p' "$work/daemon.log" | head -1)
-    [ -n "$api" ] || fail "no admin address in the log"
+    api=$(admin_address "$work/daemon.log") || fail "no admin address in the log"
     # Everything the API says about these subscribers and their payments.
     {
       for path in /metrics /api/status "/api/payments?state=COMMITTED&limit=100" \

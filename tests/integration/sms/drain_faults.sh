@@ -96,42 +96,36 @@ drained 60
 finish 2000 0
 grep -q "throttled=[1-9]" "$work/sim.out" || fail "nothing was throttled"
 
-phase="daemon killed mid-drain"
-: >"$work/daemon.log"
-fresh_store 5000
-start_sim
-start_daemon USSDPAY_SMS_MAX_PER_SECOND=4000
-for ((i = 0; i < 100; i++)); do
-  [ "$(q "SELECT count(*) FROM outbox WHERE state = 'sent'")" -ge 1000 ] && break
-  sleep 0.05
-done
-sent_before=$(q "SELECT count(*) FROM outbox WHERE state = 'sent'")
-[ "$sent_before" -ge 1000 ] && [ "$sent_before" -lt 5000 ] ||
-  fail "could not catch the drain in the middle ($sent_before sent)"
-kill -KILL "$daemon_pid"
-wait "$daemon_pid" 2>/dev/null
-echo "killed with $sent_before of 5000 written as sent"
-start_daemon
-drained 60
-finish 5000 $((2 * window))
+# stop_mid_drain SIGNAL MAX_RESENT: the daemon stopped with SIGNAL once at least 1,000 of 5,000
+# are written as sent, started again, and the drain finished.
+stop_mid_drain() {
+  : >"$work/daemon.log"
+  fresh_store 5000
+  start_sim
+  start_daemon USSDPAY_SMS_MAX_PER_SECOND=4000
+  for ((i = 0; i < 100; i++)); do
+    [ "$(q "SELECT count(*) FROM outbox WHERE state = 'sent'")" -ge 1000 ] && break
+    sleep 0.05
+  done
+  kill -"$1" "$daemon_pid"
+  if [ "$1" = TERM ]; then
+    wait "$daemon_pid" || fail "the daemon did not exit cleanly on SIGTERM"
+  else
+    wait "$daemon_pid" 2>/dev/null
+  fi
+  sent_before=$(q "SELECT count(*) FROM outbox WHERE state = 'sent'")
+  [ "$sent_before" -ge 1000 ] && [ "$sent_before" -lt 5000 ] ||
+    fail "could not stop the drain in the middle ($sent_before sent)"
+  echo "SIG$1 with $sent_before of 5000 written as sent"
+  start_daemon
+  drained 60
+  finish 5000 "$2"
+}
 
+phase="daemon killed mid-drain"
+stop_mid_drain KILL $((2 * window))
+
+# Everything the SMSC acknowledged before a clean stop is written: nothing goes twice.
 phase="daemon stopped (SIGTERM) mid-drain"
-: >"$work/daemon.log"
-fresh_store 5000
-start_sim
-start_daemon USSDPAY_SMS_MAX_PER_SECOND=4000
-for ((i = 0; i < 100; i++)); do
-  [ "$(q "SELECT count(*) FROM outbox WHERE state = 'sent'")" -ge 1000 ] && break
-  sleep 0.05
-done
-kill -TERM "$daemon_pid"
-wait "$daemon_pid" || fail "the daemon did not exit cleanly on SIGTERM"
-sent_before=$(q "SELECT count(*) FROM outbox WHERE state = 'sent'")
-[ "$sent_before" -ge 1000 ] && [ "$sent_before" -lt 5000 ] ||
-  fail "could not stop the drain in the middle ($sent_before sent)"
-echo "stopped with $sent_before of 5000 written as sent"
-start_daemon
-drained 60
-# Everything the SMSC acknowledged before the stop was written: nothing goes twice.
-finish 5000 0
+stop_mid_drain TERM 0
 echo "drain_faults: all phases passed"
