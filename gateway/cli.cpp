@@ -21,6 +21,10 @@
 //       an approved reversal of a paid payment: queued for the running daemon, which asks the
 //       biller to reverse, refunds the wallet and sends the SMS; waits for the outcome
 //   ussdpay payments complaints                  problems subscribers reported from the menu
+//   ussdpay reconcile --biller ID --date YYYY-MM-DD --statement FILE.csv [--out DIR]
+//       compares the biller's payments of that local day with its statement; writes the report
+//       and the day's settlement as CSV; exit 0 all matched, 1 differences, 2 bad input
+//       (docs/reconcile.md)
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -31,11 +35,17 @@
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "adapters/embedded_wallet.hpp"
 #include "adapters/pin.hpp"
+#include "gateway/admin/client.hpp"
 #include "gateway/config.hpp"
+#include "gateway/payments/resolve.hpp"
 #include "gateway/payments/saga.hpp"
+#include "gateway/reconcile/command.hpp"
 #include "gateway/sms/receipts.hpp"
 #include "menus/catalog.hpp"
 #include "menus/format.hpp"
@@ -49,6 +59,7 @@ extern char** environ;
 namespace {
 
 using namespace ussdpay;
+namespace json = boost::json;
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -248,32 +259,129 @@ std::string row(const store::payment_record& p) {
                      p.biller_reference, p.reason.empty() ? "" : "  (" + p.reason + ")");
 }
 
+/// A payment as the admin API writes it (payment_json in gateway/admin/api.cpp).
+store::payment_record payment_from(const json::object& o) {
+  auto text = [&o](std::string_view k) {
+    const auto* v = o.if_contains(k);
+    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  auto number = [&o](std::string_view k) {
+    const auto* v = o.if_contains(k);
+    return v != nullptr && v->is_int64() ? v->get_int64() : std::int64_t{0};
+  };
+  store::payment_record p;
+  p.ref = text("ref");
+  p.msisdn = text("msisdn");
+  p.biller = text("biller");
+  p.account = text("account");
+  p.amount = number("amount");
+  p.fee = number("fee");
+  p.currency = text("currency");
+  p.state = store::parse_payment_state(text("state")).value_or(store::payment_state::created);
+  p.reason = text("reason");
+  p.biller_reference = text("biller_reference");
+  p.created_at = number("created_at");
+  p.updated_at = number("updated_at");
+  return p;
+}
+
+/// One request to ussdpayd's admin API (the daemon's own view, and the only writer while it
+/// runs). The JSON answer of a 200, or nullopt after saying why.
+std::optional<json::object> api(const config& cfg, std::string_view method, std::string_view target,
+                                std::string_view body, std::string_view who) {
+  std::string why;
+  const auto a = admin::call(cfg.admin, method, target, body, why);
+  if (!a) {
+    std::cerr << who << ": " << why
+              << "\n(is ussdpayd running? --offline works on the store directly)\n";
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  auto v = json::parse(a->body, ec);
+  auto* o = ec ? nullptr : v.if_object();
+  if (a->status != 200 || o == nullptr) {
+    const auto* e = o != nullptr ? o->if_contains("error") : nullptr;
+    std::cerr << who << ": HTTP " << a->status << ": "
+              << (e != nullptr && e->is_string() ? std::string(e->get_string()) : a->body) << "\n";
+    return std::nullopt;
+  }
+  return std::move(*o);
+}
+
 int payments_list(const config& cfg, const std::string& state, const std::string& msisdn,
-                  std::size_t limit) {
-  auto d = open_store(cfg);
-  std::vector<store::payment_record> found;
+                  std::size_t limit, bool offline) {
+  constexpr std::string_view who = "ussdpay payments list";
+  std::optional<std::string> m;
   if (!msisdn.empty()) {
-    const auto m = store::normalise_msisdn(msisdn);
+    m = store::normalise_msisdn(msisdn);
     if (!m) {
-      std::cerr << "ussdpay payments list: " << msisdn << " is not an MSISDN\n";
+      std::cerr << who << ": " << msisdn << " is not an MSISDN\n";
       return 1;
     }
-    found = store::recent_payments(d, *m, limit);
+  }
+  const auto s = store::parse_payment_state(state);
+  if (!m && !s) {
+    std::cerr << who
+              << ": --state must be one of CREATED, UNKNOWN, MANUAL_REVIEW, COMMITTED, "
+                 "FAILED, REVERSED, COMPLETED\n";
+    return 1;
+  }
+  std::vector<store::payment_record> found;
+  if (offline) {
+    auto d = open_store(cfg);
+    found = m ? store::recent_payments(d, *m, limit) : store::payments_in_state(d, *s, limit);
   } else {
-    const auto s = store::parse_payment_state(state);
-    if (!s) {
-      std::cerr << "ussdpay payments list: --state must be one of CREATED, UNKNOWN, "
-                   "MANUAL_REVIEW, COMMITTED, FAILED, REVERSED, COMPLETED\n";
-      return 1;
-    }
-    found = store::payments_in_state(d, *s, limit);
+    limit = std::clamp<std::size_t>(limit, 1, 100);  // the API's bound
+    const auto target = m ? fmt::format("/api/payments?msisdn={}&limit={}", *m, limit)
+                          : fmt::format("/api/payments?state={}&limit={}", state, limit);
+    const auto o = api(cfg, "GET", target, {}, who);
+    if (!o) return 1;
+    if (const auto* list = o->if_contains("payments"); list != nullptr && list->is_array())
+      for (const auto& p : list->get_array())
+        if (p.is_object()) found.push_back(payment_from(p.get_object()));
   }
   for (const auto& p : found) std::cout << row(p) << "\n";
   std::cout << found.size() << " payment(s)\n";
   return 0;
 }
 
-int payments_show(const config& cfg, const std::string& ref) {
+void print_sms(std::string_view kind, std::string_view state, std::int64_t attempts,
+               std::string_view message_id, std::int64_t delivered_at, std::string_view stat,
+               std::string_view error, std::string_view body) {
+  std::cout << fmt::format("  sms {:<20} {:<13} tries {} id {}", kind, state, attempts,
+                           message_id.empty() ? "-" : message_id);
+  if (delivered_at != 0)
+    std::cout << fmt::format(" receipt {} stat:{} err:{}", when(delivered_at), stat,
+                             error.empty() ? "-" : error);
+  std::cout << (body.empty() ? std::string("\n") : fmt::format(": {}\n", body));
+}
+
+int payments_show_api(const config& cfg, const std::string& ref) {
+  const auto o = api(cfg, "GET", "/api/payments/" + ref, {}, "ussdpay payments show");
+  if (!o) return 1;
+  std::cout << row(payment_from(*o)) << "\n";
+  const auto* sms = o->if_contains("sms");
+  if (sms == nullptr || !sms->is_array()) return 0;
+  for (const auto& v : sms->get_array()) {
+    if (!v.is_object()) continue;
+    const auto& m = v.get_object();
+    auto text = [&m](std::string_view k) {
+      const auto* f = m.if_contains(k);
+      return f != nullptr && f->is_string() ? std::string(f->get_string()) : std::string();
+    };
+    auto number = [&m](std::string_view k) {
+      const auto* f = m.if_contains(k);
+      return f != nullptr && f->is_int64() ? f->get_int64() : std::int64_t{0};
+    };
+    print_sms(text("kind"), text("state"), number("attempts"), text("message_id"),
+              number("delivered_at"), text("delivery_stat"), text("delivery_error"), {});
+  }
+  std::cout << "(the ledger entries and SMS texts: --offline)\n";
+  return 0;
+}
+
+int payments_show(const config& cfg, const std::string& ref, bool offline) {
+  if (!offline) return payments_show_api(cfg, ref);
   auto d = open_store(cfg);
   const auto p = store::find_payment(d, ref);
   if (!p) {
@@ -290,14 +398,9 @@ int payments_show(const config& cfg, const std::string& ref) {
     std::cout << fmt::format("  ledger {:<22} {:>12}  {} {} -> {} {}  {}\n", e.text(0),
                              menus::format_money(e.int64(1), p->currency), e.text(2), e.text(3),
                              e.text(4), e.text(5), when(e.int64(6)));
-  for (const auto& m : store::messages_for(d, ref)) {
-    std::cout << fmt::format("  sms {:<20} {:<13} tries {} id {}", m.kind, m.state, m.attempts,
-                             m.message_id.empty() ? "-" : m.message_id);
-    if (m.delivered_at != 0)
-      std::cout << fmt::format(" receipt {} stat:{} err:{}", when(m.delivered_at), m.delivery_stat,
-                               m.delivery_error.empty() ? "-" : m.delivery_error);
-    std::cout << fmt::format(": {}\n", m.body);
-  }
+  for (const auto& m : store::messages_for(d, ref))
+    print_sms(m.kind, m.state, m.attempts, m.message_id, m.delivered_at, m.delivery_stat,
+              m.delivery_error, m.body);
   return 0;
 }
 
@@ -319,58 +422,50 @@ sms::receipt_context receipts_for(const config& cfg) {
 }
 
 int payments_resolve(const config& cfg, const std::string& ref, const std::string& paid_ref,
-                     bool not_paid, const std::string& note) {
+                     bool not_paid, const std::string& note, bool offline) {
+  constexpr std::string_view who = "ussdpay payments resolve";
   if (paid_ref.empty() == !not_paid) {
-    std::cerr << "ussdpay payments resolve: give exactly one of --paid BILLER_REF or --not-paid\n";
+    std::cerr << who << ": give exactly one of --paid BILLER_REF or --not-paid\n";
     return 2;
   }
-  auto d = open_store(cfg);
-  d.exec("BEGIN IMMEDIATE");
-  const auto p = store::find_payment(d, ref);
-  std::string why;
-  if (!p)
-    why = "no payment " + ref;
-  else if (p->state != store::payment_state::unknown &&
-           p->state != store::payment_state::manual_review &&
-           p->state != store::payment_state::created)
-    why = ref + " is " + std::string(store::to_string(p->state)) +
-          ": only CREATED, UNKNOWN or MANUAL_REVIEW payments are resolved by hand";
-  std::string body;
-  if (why.empty()) {
-    auto next = *p;
-    next.state = not_paid ? store::payment_state::failed : store::payment_state::committed;
-    next.biller_reference = paid_ref.substr(0, 64);
-    next.reason = ("resolved by an operator: " + note).substr(0, 200);
-    next.next_at = 0;
-    next.updated_at = now_ms();
-    const auto st =
-        not_paid
-            ? adapters::ledger::release(
-                  d, {next.ref, next.msisdn, next.currency, next.amount + next.fee},
-                  next.updated_at)
-            : adapters::ledger::commit(
-                  d, {next.ref, next.msisdn, next.currency, next.biller, next.amount, next.fee},
-                  next.updated_at);
-    const std::string_view kind = not_paid ? "failed" : "confirmed";
-    if (!store::update_payment(d, next, p->state))
-      why = "the payment changed while resolving; look again";
-    else if (st != adapters::wallet_status::ok)
-      why = "the ledger step failed";
-    else {
-      const auto balance = adapters::ledger::balance(d, next.msisdn, next.currency).balance;
-      body = sms::render_receipt(receipts_for(cfg), kind, next, balance);
-      if (store::enqueue_message(d, next.ref, kind, next.msisdn, body, next.updated_at) ==
-          store::enqueue_status::failed)
-        why = "could not queue the receipt";
+  const payments::resolution r{ref, !not_paid, paid_ref, note};
+  if (auto why = payments::check_resolution(r); !why.empty()) {
+    std::cerr << who << ": " << why << "\n";
+    return 2;
+  }
+  std::string state, sms;
+  if (!offline) {
+    const json::object body{{"outcome", r.paid ? "paid" : "not_paid"},
+                            {"biller_reference", r.biller_reference},
+                            {"note", r.note}};
+    const auto o =
+        api(cfg, "POST", "/api/payments/" + ref + "/resolve", json::serialize(body), who);
+    if (!o) return 1;
+    state = payment_from(*o).state == store::payment_state::committed ? "COMMITTED"
+                                                                      : "FAILED (hold returned)";
+    if (const auto* t = o->if_contains("sms"); t != nullptr && t->is_string())
+      sms = std::string(t->get_string());
+  } else {
+    // The daemon is down: the same transaction, on the store directly.
+    auto d = open_store(cfg);
+    d.exec("BEGIN IMMEDIATE");
+    const auto ctx = receipts_for(cfg);
+    const auto res = payments::resolve_by_hand(
+        d, r,
+        [&ctx](std::string_view kind, const store::payment_record& p,
+               adapters::minor_units balance) {
+          return sms::render_receipt(ctx, kind, p, balance);
+        },
+        now_ms());
+    if (res.result != payments::resolve_result::kind::resolved || d.exec("COMMIT")) {
+      d.exec("ROLLBACK");
+      std::cerr << who << ": " << (res.why.empty() ? "commit failed" : res.why) << "\n";
+      return 1;
     }
+    state = r.paid ? "COMMITTED" : "FAILED (hold returned)";
+    sms = res.sms;
   }
-  if (!why.empty() || d.exec("COMMIT")) {
-    d.exec("ROLLBACK");
-    std::cerr << "ussdpay payments resolve: " << (why.empty() ? "commit failed" : why) << "\n";
-    return 1;
-  }
-  std::cout << ref << " -> " << (not_paid ? "FAILED (hold returned)" : "COMMITTED")
-            << "; SMS queued: " << body << "\n";
+  std::cout << ref << " -> " << state << "; SMS queued: " << sms << "\n";
   return 0;
 }
 
@@ -458,6 +553,18 @@ int main(int argc, char** argv) {
   reverse->add_option("--note", note, "who approved it and why");
   reverse->add_option("--wait", wait_s, "seconds to wait for the daemon's answer (30)");
   auto* complaints = pay->add_subcommand("complaints", "problems subscribers reported");
+  // list, show and resolve ask the running daemon through its admin API (docs/admin.md);
+  // --offline works on the store file directly, for when ussdpayd is down.
+  bool offline = false;
+  for (auto* c : {list, pshow, resolve})
+    c->add_flag("--offline", offline, "work on the store directly (ussdpayd is not running)");
+
+  auto* rec = app.add_subcommand("reconcile", "compare a biller's statement with our payments");
+  ussdpay::reconcile::command_options rec_opts;
+  rec->add_option("--biller", rec_opts.biller, "the biller's id, as configured");
+  rec->add_option("--date", rec_opts.date, "the local day, YYYY-MM-DD");
+  rec->add_option("--statement", rec_opts.statement, "the biller's statement (docs/reconcile.md)");
+  rec->add_option("--out", rec_opts.out_dir, "where the CSV reports go (.)");
   CLI11_PARSE(app, argc, argv);
 
   auto loaded = ussdpay::load_config(config_path, environ);
@@ -473,11 +580,12 @@ int main(int argc, char** argv) {
   if (*add) return subscriber_add(cfg, std::move(n));
   if (*import) return subscriber_import(cfg, file);
   if (*show) return subscriber_show(cfg, show_msisdn);
-  if (*list) return payments_list(cfg, state, by_msisdn, limit);
-  if (*pshow) return payments_show(cfg, ref);
-  if (*resolve) return payments_resolve(cfg, ref, paid_ref, not_paid, note);
+  if (*list) return payments_list(cfg, state, by_msisdn, limit, offline);
+  if (*pshow) return payments_show(cfg, ref, offline);
+  if (*resolve) return payments_resolve(cfg, ref, paid_ref, not_paid, note, offline);
   if (*reverse) return payments_reverse(cfg, ref, note, wait_s);
   if (*complaints) return payments_complaints(cfg);
+  if (*rec) return ussdpay::reconcile::run_command(cfg, rec_opts, std::cout, std::cerr);
   if (*check) {
     if (dir.empty()) dir = cfg.ussd.menus;
     const ussdpay::menus::length_limits limits{cfg.ussd_profile.max_gsm_chars,

@@ -137,6 +137,7 @@ std::vector<key_def> keys(config& c) {
       {"ussd", "inquiry_timeout", &u.inquiry_timeout},
       {"ussd", "action_timeout", &u.action_timeout},
       {"ussd", "payment_timeout", &u.payment_timeout},
+      {"ussd", "stop_timeout", &u.stop_timeout},
       {"demo", "bills_file", &c.demo_bills_file},
       {"store", "path", &c.store.path},
       {"pin", "pepper_file", &c.pin.pepper_file},
@@ -422,6 +423,7 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
     err("ussd.action_timeout", "must be between 1ms and 20s");
   if (u.payment_timeout.count() == 0 || u.payment_timeout > std::chrono::seconds(20))
     err("ussd.payment_timeout", "must be between 1ms and 20s");
+  if (u.stop_timeout > std::chrono::seconds(60)) err("ussd.stop_timeout", "must be at most 60s");
   if (!c.pin.pepper.empty() && c.pin.pepper.size() < 16)
     err("pin.pepper",
         "must be at least 16 characters (from pin.pepper_file or USSDPAY_PIN_PEPPER)");

@@ -22,6 +22,7 @@
 #include "gateway/actions.hpp"
 #include "gateway/admin/api.hpp"
 #include "gateway/config.hpp"
+#include "gateway/metered_biller.hpp"
 #include "gateway/payments/service.hpp"
 #include "gateway/schedule/scheduler.hpp"
 #include "gateway/smpp/client.hpp"
@@ -184,13 +185,21 @@ int main(int argc, char** argv) {
   ussdpay::store::group_writer writer(std::move(*conn));
   std::vector<ussdpay::biller_entry> billers;
   std::vector<std::unique_ptr<boost::asio::ssl::context>> tls_contexts;
+  // Every adapter is metered: its answers and latency, per call, on /metrics.
+  std::map<std::string, std::shared_ptr<ussdpay::biller_metrics>, std::less<>> biller_stats;
+  auto metered = [&biller_stats](const ussdpay::biller_config& b,
+                                 std::unique_ptr<ussdpay::adapters::biller> a) {
+    auto& m = biller_stats[b.info.id];
+    if (!m) m = std::make_shared<ussdpay::biller_metrics>();
+    return ussdpay::biller_entry{b, std::make_unique<ussdpay::metered_biller>(std::move(a), m)};
+  };
   for (std::size_t i = 0; i < cfg.billers.size(); ++i) {
     const auto& b = cfg.billers[i];
     if (b.kind == "http") {
       try {
         tls_contexts.push_back(ussdpay::adapters::http_biller_tls_context(b.http));
-        billers.push_back({b, std::make_unique<ussdpay::adapters::http_biller>(
-                                  io.get_executor(), *tls_contexts.back(), b.info, b.http)});
+        billers.push_back(metered(b, std::make_unique<ussdpay::adapters::http_biller>(
+                                         io.get_executor(), *tls_contexts.back(), b.info, b.http)));
       } catch (const std::exception& e) {
         std::cerr << "ussdpayd: biller " << b.info.id << ": " << e.what() << "\n";
         return 2;
@@ -201,7 +210,7 @@ int main(int argc, char** argv) {
         std::make_unique<ussdpay::adapters::demo_biller>(io.get_executor(), b.info, b.demo, book);
     demo->restore(books[i]);
     demo->set_journal(journal_to(writer, b.info.id));
-    billers.push_back({b, std::move(demo)});
+    billers.push_back(metered(b, std::move(demo)));
   }
   std::optional<ussdpay::store::db_error> readers_error;
   ussdpay::store::reader_pool readers(cfg.store.path, cfg.store.readers, 100'000, readers_error);
@@ -221,14 +230,15 @@ int main(int argc, char** argv) {
       if (b.cfg.info.id == id) return b.adapter.get();
     return nullptr;
   };
-  std::map<std::string, std::string, std::less<>> biller_names;
-  for (const auto& b : cfg.billers) biller_names[b.info.id] = b.info.name;
+  // Biller names for receipts; a SIGHUP may rename them.
+  auto biller_names = std::make_shared<std::map<std::string, std::string, std::less<>>>();
+  for (const auto& b : cfg.billers) (*biller_names)[b.info.id] = b.info.name;
   // Receipts are worded by the [sms] texts of the menus, swapped with them by SIGHUP.
   auto sms_texts = std::make_shared<ussdpay::sms::sms_templates>(menus.cat);
   ussdpay::sms::receipt_context receipt_ctx{[biller_names](std::string_view id) {
-                                              auto it = biller_names.find(id);
-                                              return it == biller_names.end() ? std::string(id)
-                                                                              : it->second;
+                                              auto it = biller_names->find(id);
+                                              return it == biller_names->end() ? std::string(id)
+                                                                               : it->second;
                                             },
                                             cfg.ussd.support_phone, sms_texts};
   ussdpay::payments::service payments(
@@ -314,8 +324,9 @@ int main(int argc, char** argv) {
   if (!cfg.admin.listen.empty()) {
     admin = std::make_unique<ussdpay::admin::http_server>(
         io.get_executor(), cfg.admin,
-        ussdpay::admin::make_routes(io.get_executor(), cfg.admin,
-                                    {client, ussd, payments, outbox, schedule, writer, readers}));
+        ussdpay::admin::make_routes(
+            io.get_executor(), cfg.admin,
+            {client, ussd, payments, outbox, schedule, writer, readers, biller_stats}));
     if (auto e = admin->start()) {
       std::cerr << "ussdpayd: " << *e << "\n";
       return 1;
@@ -335,31 +346,80 @@ int main(int argc, char** argv) {
   boost::asio::steady_timer stop_guard(io);
   stop_signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
-    spdlog::info("ussdpayd: signal {}, unbinding ({} live dialog(s))", sig, ussd.dialogs().live());
-    ussd.stop();
-    payments.stop();
-    outbox.pause();  // no new SMS; the answers to those in flight are still recorded
-    schedule.stop();
-    if (admin) admin->stop();
-    client.stop([&] {
-      // Every submit is answered or given up: write what the SMSC acknowledged, then exit.
-      outbox.drain(
-          [&] {
-            spdlog::info("ussdpayd: stopped");
-            io.stop();
-          },
-          outbox_drain_bound);
+    spdlog::info("ussdpayd: signal {}, stopping ({} live dialog(s))", sig, ussd.dialogs().live());
+    schedule.stop();  // no new auto-payments
+    // Screens waiting for a payment or an inquiry are answered first (bounded by [ussd]
+    // stop_timeout); the payments in flight and their receipts go on meanwhile.
+    ussd.drain([&] {
+      ussd.stop();
+      payments.stop();
+      outbox.pause();  // no new SMS; the answers to those in flight are still recorded
+      if (admin) admin->stop();
+      client.stop([&] {
+        // Every submit is answered or given up: write what the SMSC acknowledged, then exit.
+        outbox.drain(
+            [&] {
+              spdlog::info("ussdpayd: stopped");
+              io.stop();
+            },
+            outbox_drain_bound);
+      });
     });
     // Never hang on a peer that does not answer the unbind.
-    stop_guard.expires_after(cfg.smpp.link.drain_timeout + cfg.smpp.link.unbind_timeout +
-                             outbox_drain_bound + std::chrono::seconds(1));
+    stop_guard.expires_after(cfg.ussd.stop_timeout + cfg.smpp.link.drain_timeout +
+                             cfg.smpp.link.unbind_timeout + outbox_drain_bound +
+                             std::chrono::seconds(1));
     stop_guard.async_wait([&](boost::system::error_code e) {
       if (!e) io.stop();
     });
   });
 
+  // SIGHUP and the billers: names, fees, amount and account rules, and the HTTP adapter's
+  // settings (URL, key, TLS, timeouts, pool, retries, breaker) apply to calls from now on. A call
+  // in flight finishes on the adapter it started on: replaced adapters are kept until exit. The
+  // set of billers (ids, order, kinds) and the demo adapter's knobs change only at a restart.
+  std::vector<std::unique_ptr<ussdpay::adapters::biller>> retired_billers;
+  auto prepare_billers = [&](const ussdpay::config& next, std::string& error) {
+    std::vector<std::unique_ptr<ussdpay::adapters::biller>> fresh(next.billers.size());
+    if (next.billers.size() != billers.size()) {
+      error = "billers were added or removed: restart ussdpayd for that";
+      return fresh;
+    }
+    for (std::size_t i = 0; i < billers.size(); ++i) {
+      const auto& b = next.billers[i];
+      if (b.info.id != billers[i].cfg.info.id || b.kind != billers[i].cfg.kind) {
+        error = "biller " + b.info.id + ": ids, their order and kinds change only at a restart";
+        return fresh;
+      }
+      if (b.kind != "http") continue;
+      try {
+        tls_contexts.push_back(ussdpay::adapters::http_biller_tls_context(b.http));
+        fresh[i] = std::make_unique<ussdpay::adapters::http_biller>(
+            io.get_executor(), *tls_contexts.back(), b.info, b.http);
+      } catch (const std::exception& e) {
+        error = "biller " + b.info.id + ": " + e.what();
+        return fresh;
+      }
+    }
+    return fresh;
+  };
+  auto apply_billers = [&](const ussdpay::config& next,
+                           std::vector<std::unique_ptr<ussdpay::adapters::biller>> fresh) {
+    for (std::size_t i = 0; i < billers.size(); ++i) {
+      if (fresh[i]) {
+        retired_billers.push_back(std::move(billers[i].adapter));
+        billers[i] = metered(next.billers[i], std::move(fresh[i]));
+      } else {
+        billers[i].cfg = next.billers[i];  // the demo adapter keeps its book and knobs
+      }
+      (*biller_names)[next.billers[i].info.id] = next.billers[i].info.name;
+    }
+    loaded.cfg.billers = next.billers;  // fees and currencies for the scheduler
+  };
+
   // SIGHUP: new menus and [ussd] settings for new dialogs; live dialogs finish on the menus they
-  // started with. A configuration or menu with errors is refused whole and the old one kept.
+  // started with; biller settings as above. A configuration, menu or biller with errors is
+  // refused whole and the old one kept.
   boost::asio::signal_set hup(io, SIGHUP);
   std::function<void(boost::system::error_code, int)> on_hup = [&](boost::system::error_code ec,
                                                                    int) {
@@ -372,12 +432,19 @@ int main(int argc, char** argv) {
       spdlog::error("ussdpayd: SIGHUP, menus have errors, keeping the old ones:\n{}",
                     ussdpay::menus::format_errors(m.errors));
     } else {
-      ussd.reload(again.cfg.ussd, m.cat);
-      sms_texts->replace(m.cat);
-      spdlog::info(
-          "ussdpayd: SIGHUP, reloaded [ussd] and the menus from {} ({} live dialog(s) "
-          "continue on the old menus)",
-          again.cfg.ussd.menus, ussd.dialogs().live());
+      std::string biller_error;
+      auto fresh = prepare_billers(again.cfg, biller_error);
+      if (!biller_error.empty()) {
+        spdlog::error("ussdpayd: SIGHUP, {}; keeping the old configuration", biller_error);
+      } else {
+        ussd.reload(again.cfg.ussd, m.cat);
+        sms_texts->replace(m.cat);
+        apply_billers(again.cfg, std::move(fresh));
+        spdlog::info(
+            "ussdpayd: SIGHUP, reloaded [ussd] and the menus from {}, and the settings of {} "
+            "biller(s) ({} live dialog(s) continue on the old menus)",
+            again.cfg.ussd.menus, billers.size(), ussd.dialogs().live());
+      }
     }
     hup.async_wait(on_hup);
   };

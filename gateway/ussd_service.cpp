@@ -20,8 +20,13 @@ ussd_service::ussd_service(asio::any_io_executor ex, const config& cfg,
                 .hop =
                     [](std::string_view msisdn, std::string_view screen, std::string_view input) {
                       spdlog::debug("ussd {} at {}: '{}'", msisdn, screen, input);
+                    },
+                .answered =
+                    [this](clock_type::time_point input_at) {
+                      hop_latency_.observe(clock_type::now() - input_at);
                     }}),
-      sweep_(ex) {
+      sweep_(ex),
+      drain_timer_(ex) {
   arm_sweep();
 }
 
@@ -32,6 +37,34 @@ ussd_service::~ussd_service() {
 void ussd_service::stop() {
   *alive_ = false;
   sweep_.cancel();
+  drain_timer_.cancel();
+}
+
+void ussd_service::drain(std::function<void()> done) {
+  dialogs_.refuse_new();
+  const auto waiting = dialogs_.waiting_for_actions();
+  spdlog::info(
+      "ussd: stopping: new dials refused; {} screen(s) waiting for an action get up to {} ms",
+      waiting, dialogs_.config().stop_timeout.count());
+  wait_for_screens(clock_type::now() + dialogs_.config().stop_timeout, std::move(done));
+}
+
+void ussd_service::wait_for_screens(clock_type::time_point deadline, std::function<void()> done) {
+  const auto waiting = dialogs_.waiting_for_actions();
+  if (waiting == 0 || clock_type::now() >= deadline || !*alive_) {
+    const auto closed = dialogs_.close_all();
+    spdlog::info("ussd: stopped: {} dialog(s) closed, {} still waiting for an action", closed,
+                 waiting);
+    done();
+    return;
+  }
+  // Polled: screens are answered by their actions' own bounded waits, well within this.
+  drain_timer_.expires_after(std::chrono::milliseconds(50));
+  drain_timer_.async_wait([this, deadline, done = std::move(done),
+                           alive = alive_](boost::system::error_code ec) mutable {
+    if (ec || !*alive) return;
+    wait_for_screens(deadline, std::move(done));
+  });
 }
 
 void ussd_service::reload(const ussd::dialog_config& cfg,

@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "gateway/actions.hpp"
+#include "gateway/admin/metrics.hpp"
 #include "gateway/config.hpp"
 #include "gateway/ussd/dialogs.hpp"
 
@@ -30,19 +31,28 @@ class ussd_service {
   std::uint32_t on_deliver(const smpp::sm_body& in);
   /// SIGHUP: new menus and [ussd] settings for new dialogs; live ones continue.
   void reload(const ussd::dialog_config& cfg, std::shared_ptr<const menus::catalog> cat);
+  /// SIGTERM: refuse new dials, give the screens waiting for an action up to `stop_timeout` to
+  /// be answered, close every dialog with the "unavailable" screen, then `done`.
+  void drain(std::function<void()> done);
   void stop();
 
   const ussd::dialogs& dialogs() const { return dialogs_; }
+  /// From a dial or reply arriving to the screen that answers it being handed to the link,
+  /// bounded actions (bill inquiry, payment) included.
+  const admin::latency_histogram& hop_latency() const { return hop_latency_; }
 
  private:
   void run_action(const ussd::action_call& call);
   void arm_sweep();
+  void wait_for_screens(ussd::clock_type::time_point deadline, std::function<void()> done);
 
   boost::asio::any_io_executor ex_;
   menu_actions& actions_;
   submit_fn submit_;
+  admin::latency_histogram hop_latency_;
   ussd::dialogs dialogs_;
   boost::asio::steady_timer sweep_;
+  boost::asio::steady_timer drain_timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -7,15 +7,19 @@
 #include <openssl/crypto.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "gateway/admin/metrics.hpp"
 #include "gateway/admin/status_page.hpp"
+#include "gateway/metered_biller.hpp"
+#include "gateway/payments/resolve.hpp"
 #include "gateway/payments/service.hpp"
 #include "gateway/schedule/scheduler.hpp"
 #include "gateway/smpp/client.hpp"
@@ -110,7 +114,11 @@ struct routes {
     const auto q = target.find('?');
     const std::string_view path = target.substr(0, q);
     const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
-    if (req.method() != http::verb::get) co_return error_reply(405, "only GET is served here");
+    constexpr std::string_view one = "/api/payments/", resolve_suffix = "/resolve";
+    const bool resolving = path.size() > one.size() + resolve_suffix.size() &&
+                           path.starts_with(one) && path.ends_with(resolve_suffix);
+    if (req.method() != (resolving ? http::verb::post : http::verb::get))
+      co_return error_reply(405, resolving ? "resolve with POST" : "only GET is served here");
     if (path == "/health") co_return json_reply(200, json::object{{"status", "ok"}});
     // The status page carries no data: it asks /api/status with the token it is given.
     if (path == "/") co_return reply{200, "text/html; charset=utf-8", std::string(status_page())};
@@ -119,12 +127,15 @@ struct routes {
     const auto auth = req[http::field::authorization];
     if (!bearer_ok(std::string_view(auth.data(), auth.size()), cfg.token)) {
       reply r = error_reply(401, "a bearer token is required");
+      r.www_authenticate = R"(Bearer realm="ussdpay")";
       co_return r;
     }
     if (path == "/metrics") co_return co_await metrics();
     if (path == "/api/status") co_return co_await status();
     if (path == "/api/payments") co_return co_await payments(query);
-    constexpr std::string_view one = "/api/payments/";
+    if (resolving)
+      co_return co_await resolve(
+          path.substr(one.size(), path.size() - one.size() - resolve_suffix.size()), req.body());
     if (path.starts_with(one)) co_return co_await payment(path.substr(one.size()));
     co_return error_reply(404, "no such resource");
   }
@@ -217,6 +228,56 @@ struct routes {
     co_return json_reply(200, body);
   }
 
+  /// POST /api/payments/REF/resolve {"outcome": "paid"|"not_paid", "biller_reference": "...",
+  /// "note": "who and why"}: 200 with the payment and its receipt; 400, 404 or 409 (not open).
+  asio::awaitable<reply> resolve(std::string_view ref, const std::string& body) const {
+    boost::system::error_code ec;
+    const auto v = json::parse(body, ec);
+    const auto* o = ec ? nullptr : v.if_object();
+    if (o == nullptr) co_return error_reply(400, "the body is a JSON object");
+    auto text = [o](std::string_view key) -> std::optional<std::string> {
+      const auto* f = o->if_contains(key);
+      if (f == nullptr) return std::string();
+      if (!f->is_string()) return std::nullopt;
+      return std::string(f->get_string());
+    };
+    const auto outcome = text("outcome"), biller_ref = text("biller_reference"),
+               note = text("note");
+    if (!outcome || !biller_ref || !note || (*outcome != "paid" && *outcome != "not_paid"))
+      co_return error_reply(400,
+                            R"(outcome: "paid" or "not_paid"; biller_reference and note: strings)");
+    payments::resolution r{std::string(ref), *outcome == "paid", *biller_ref, *note};
+    if (auto why = payments::check_resolution(r); !why.empty()) co_return error_reply(400, why);
+    // Named before the co_await: GCC 12 mishandles lambda temporaries in co_await expressions.
+    auto start = [&service = src.payments, r = std::move(r), ex = ex](auto handler) mutable {
+      auto h = std::make_shared<decltype(handler)>(std::move(handler));
+      // Resumed from the executor, never from inside the service's own coroutine.
+      service.resolve(std::move(r), [h, ex](payments::resolve_result got) {
+        asio::post(ex, [h, got = std::move(got)]() mutable { std::move (*h)(std::move(got)); });
+      });
+    };
+    const auto res = co_await asio::async_initiate<const asio::use_awaitable_t<>&,
+                                                   void(payments::resolve_result)>(
+        std::move(start), asio::use_awaitable);
+    using k = payments::resolve_result::kind;
+    switch (res.result) {
+      case k::resolved: {
+        auto out = payment_json(res.payment);
+        out["sms"] = res.sms;
+        co_return json_reply(200, out);
+      }
+      case k::not_found:
+        co_return error_reply(404, res.why);
+      case k::wrong_state:
+        co_return error_reply(409, res.why);
+      case k::bad_request:
+        co_return error_reply(400, res.why);
+      case k::failed:
+        break;
+    }
+    co_return error_reply(503, res.why);
+  }
+
   asio::awaitable<reply> payments(std::string_view query) const {
     const auto msisdn = param(query, "msisdn");
     const auto state_text = param(query, "state");
@@ -297,6 +358,22 @@ struct routes {
                              {"dropped", s.drops}})
         m.sample("ussdpay_smpp_binds_total", {{"link", l->name()}, {"event", what}}, n(v));
     }
+    m.family("ussdpay_smpp_pdus_by_command_total", "counter",
+             "PDUs read and written, per bind, command and command_status");
+    for (const auto& l : src.smsc.links())
+      for (const auto& k : l->stats().pdu_kinds) {
+        const bool other = k.command_id == 0 && k.status == 0;
+        const std::string cmd(other ? "other" : smpp::command_name(k.command_id));
+        const std::string st = other ? "other" : smpp::status_name(k.status);
+        for (auto [dir, v] : {std::pair{"in", k.in}, {"out", k.out}})
+          if (v > 0)
+            m.sample("ussdpay_smpp_pdus_by_command_total",
+                     {{"link", l->name()}, {"direction", dir}, {"command", cmd}, {"status", st}},
+                     n(v));
+      }
+    m.family("ussdpay_smpp_window_size", "gauge", "requests a bind may have in flight at once");
+    for (const auto& l : src.smsc.links())
+      m.sample("ussdpay_smpp_window_size", {{"link", l->name()}}, n(l->window()));
     m.family("ussdpay_smpp_window_peak", "gauge", "the most requests in flight at once, per bind");
     for (const auto& l : src.smsc.links())
       m.sample("ussdpay_smpp_window_peak", {{"link", l->name()}}, n(l->stats().window_peak));
@@ -307,6 +384,9 @@ struct routes {
     const auto& dialogs = src.ussd.dialogs();
     m.family("ussdpay_ussd_live_dialogs", "gauge", "USSD dialogs open now");
     m.sample("ussdpay_ussd_live_dialogs", n(dialogs.live()));
+    m.family("ussdpay_ussd_hop_latency_seconds", "histogram",
+             "from a dial or reply arriving to the screen that answers it leaving");
+    m.histogram("ussdpay_ussd_hop_latency_seconds", {}, src.ussd.hop_latency());
     m.family("ussdpay_ussd_dialogs_total", "counter", "USSD dialog events");
     const auto& ds = dialogs.stats();
     for (auto [what, v] : {std::pair{"dialed", ds.dials},
@@ -332,9 +412,34 @@ struct routes {
       m.sample("ussdpay_payments_total", {{"event", what}}, n(v));
     m.family("ussdpay_payments_in_flight", "gauge", "payments the saga is driving now");
     m.sample("ussdpay_payments_in_flight", n(ps.in_flight));
-    m.family("ussdpay_biller_calls_total", "counter", "biller pay posts and status queries");
-    m.sample("ussdpay_biller_calls_total", {{"call", "pay"}}, n(ps.posts));
-    m.sample("ussdpay_biller_calls_total", {{"call", "status"}}, n(ps.queries));
+    m.family("ussdpay_biller_answers_total", "counter",
+             "biller answers, per biller, call and result");
+    for (const auto& [id, b] : src.billers)
+      for (std::size_t ci = 0; ci < b->answers.size(); ++ci)
+        for (std::size_t r = 0; r < biller_metrics::results; ++r) {
+          const auto call = static_cast<biller_metrics::call>(ci);
+          m.sample("ussdpay_biller_answers_total",
+                   {{"biller", id},
+                    {"call", biller_metrics::call_names[ci]},
+                    {"result", biller_metrics::result_name(call, r)}},
+                   n(b->answers[ci][r]));
+        }
+    m.family("ussdpay_biller_errors_total", "counter",
+             "biller calls that failed (unavailable, unknown outcome, not sent), per biller");
+    for (const auto& [id, b] : src.billers) {
+      i64 errors = 0;
+      for (std::size_t ci = 0; ci < b->answers.size(); ++ci)
+        for (std::size_t r = 0; r < biller_metrics::results; ++r)
+          if (biller_metrics::is_error(static_cast<biller_metrics::call>(ci), r))
+            errors += n(b->answers[ci][r]);
+      m.sample("ussdpay_biller_errors_total", {{"biller", id}}, errors);
+    }
+    m.family("ussdpay_biller_latency_seconds", "histogram",
+             "biller call latency, per biller and call");
+    for (const auto& [id, b] : src.billers)
+      for (std::size_t ci = 0; ci < b->latency.size(); ++ci)
+        m.histogram("ussdpay_biller_latency_seconds",
+                    {{"biller", id}, {"call", biller_metrics::call_names[ci]}}, b->latency[ci]);
     if (have_store) {
       m.family("ussdpay_payments_open", "gauge", "payments not final, per state (store)");
       for (auto s : {"CREATED", "UNKNOWN", "MANUAL_REVIEW"}) {
@@ -364,6 +469,11 @@ struct routes {
       m.sample("ussdpay_receipts_total", {{"result", what}}, n(v));
 
     const auto& ss = src.schedule.stats();
+    m.family("ussdpay_receipts_by_state_total", "counter",
+             "readable delivery receipts, by the state they report");
+    for (std::size_t i = 0; i < os.receipt_states.size(); ++i)
+      m.sample("ussdpay_receipts_by_state_total", {{"state", sms::receipt_state_names[i]}},
+               n(os.receipt_states[i]));
     m.family("ussdpay_schedule_total", "counter", "reminders and auto-pay since start");
     for (auto [what, v] : {std::pair{"check", ss.checks},
                            {"unanswered", ss.unanswered},

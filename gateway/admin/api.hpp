@@ -17,13 +17,18 @@
 // pool. Nothing here shows a PIN: the store has none to show.
 #pragma once
 
+#include <map>
+#include <memory>
+#include <string>
+
 #include <boost/asio/any_io_executor.hpp>
 
 #include "gateway/admin/server.hpp"
 
 namespace ussdpay {
 class ussd_service;
-}
+struct biller_metrics;
+}  // namespace ussdpay
 namespace ussdpay::smpp {
 class smsc_client;
 }
@@ -47,11 +52,13 @@ namespace ussdpay::admin {
 struct admin_sources {
   const smpp::smsc_client& smsc;
   const ussd_service& ussd;
-  const payments::service& payments;
+  payments::service& payments;  ///< non-const: operators resolve payments through it
   const sms::outbox_sender& outbox;
   const schedule::scheduler& schedule;
   store::group_writer& writer;
   store::reader_pool& readers;
+  /// Per biller id: its answers and their latency (gateway/metered_biller.hpp).
+  const std::map<std::string, std::shared_ptr<biller_metrics>, std::less<>>& billers;
 };
 
 route_fn make_routes(boost::asio::any_io_executor ex, const admin_config& cfg, admin_sources src);

@@ -1,5 +1,7 @@
 #include "gateway/admin/metrics.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace ussdpay::admin {
@@ -28,9 +30,9 @@ void prometheus_text::family(std::string_view name, std::string_view type, std::
   out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, h, name, type);
 }
 
-void prometheus_text::head(std::string_view name, labels l) {
+void prometheus_text::head(std::string_view name, labels l, std::string_view le) {
   out_ += name;
-  if (l.size() == 0) return;
+  if (l.size() == 0 && le.empty()) return;
   out_ += '{';
   bool first = true;
   for (const auto& [k, v] : l) {
@@ -38,7 +40,34 @@ void prometheus_text::head(std::string_view name, labels l) {
     first = false;
     out_ += fmt::format("{}=\"{}\"", k, escape_label(v));
   }
+  if (!le.empty()) out_ += fmt::format("{}le=\"{}\"", first ? "" : ",", le);
   out_ += '}';
+}
+
+void latency_histogram::observe(std::chrono::nanoseconds d) {
+  const auto ns = std::max<std::int64_t>(d.count(), 0);
+  const double s = static_cast<double>(ns) / 1e9;
+  std::size_t i = 0;
+  while (i < bounds.size() && s > bounds[i]) ++i;
+  ++counts_[i];
+  ++count_;
+  sum_ns_ += ns;
+}
+
+void prometheus_text::histogram(std::string_view name, labels l, const latency_histogram& h) {
+  const std::string bucket = std::string(name) + "_bucket";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < latency_histogram::bounds.size(); ++i) {
+    cumulative += h.counts()[i];
+    head(bucket, l, fmt::format("{}", latency_histogram::bounds[i]));
+    out_ += fmt::format(" {}\n", cumulative);
+  }
+  head(bucket, l, "+Inf");
+  out_ += fmt::format(" {}\n", h.count());
+  head(std::string(name) + "_sum", l);
+  out_ += fmt::format(" {}\n", h.sum_seconds());
+  head(std::string(name) + "_count", l);
+  out_ += fmt::format(" {}\n", h.count());
 }
 
 void prometheus_text::sample(std::string_view name, labels l, std::int64_t value) {

@@ -3,6 +3,8 @@
 // counters and the store.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -10,6 +12,25 @@
 #include <utility>
 
 namespace ussdpay::admin {
+
+/// Latencies in fixed buckets (Prometheus histogram semantics, seconds). Observing is a short
+/// scan and two additions, cheap enough for every USSD hop and biller call on the network thread.
+class latency_histogram {
+ public:
+  /// Upper bounds in seconds; one more bucket (+Inf) follows.
+  static constexpr std::array<double, 14> bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                 0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+  void observe(std::chrono::nanoseconds d);
+  /// Per bucket, not cumulative; the last is past every bound.
+  const std::array<std::uint64_t, bounds.size() + 1>& counts() const { return counts_; }
+  std::uint64_t count() const { return count_; }
+  double sum_seconds() const { return static_cast<double>(sum_ns_) / 1e9; }
+
+ private:
+  std::array<std::uint64_t, bounds.size() + 1> counts_{};
+  std::uint64_t count_ = 0;
+  std::int64_t sum_ns_ = 0;
+};
 
 class prometheus_text {
  public:
@@ -21,11 +42,13 @@ class prometheus_text {
   void sample(std::string_view name, labels l, std::int64_t value);
   void sample(std::string_view name, std::int64_t value) { sample(name, {}, value); }
   void sample(std::string_view name, labels l, double value);
+  /// The _bucket (cumulative, with le), _sum and _count samples of a histogram family `name`.
+  void histogram(std::string_view name, labels l, const latency_histogram& h);
 
   const std::string& text() const { return out_; }
 
  private:
-  void head(std::string_view name, labels l);
+  void head(std::string_view name, labels l, std::string_view le = {});
   std::string out_;
 };
 

@@ -58,6 +58,7 @@ http::response<http::string_body> make_response(const reply& r, unsigned version
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "ussdpayd");
   res.set(http::field::content_type, r.content_type);
+  if (!r.www_authenticate.empty()) res.set(http::field::www_authenticate, r.www_authenticate);
   res.set(http::field::cache_control, "no-store");
   res.keep_alive(keep);
   res.body() = r.body;

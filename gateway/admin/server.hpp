@@ -40,6 +40,7 @@ struct reply {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::string www_authenticate = {};  ///< sent with 401 (RFC 6750)
 };
 
 using route_fn = std::function<boost::asio::awaitable<reply>(const request&)>;

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "adapters/pin.hpp"
+#include "gateway/payments/resolve.hpp"
 #include "gateway/store_async.hpp"
 
 namespace ussdpay::payments {
@@ -159,6 +160,28 @@ void service::pay(pay_request r, std::function<void(pay_answer)> done) {
     co_await create(std::move(r), {}, std::move(done));
   };
   asio::co_spawn(ex_, std::move(flow), asio::detached);
+}
+
+void service::resolve(resolution r, std::function<void(resolve_result)> done) {
+  asio::co_spawn(ex_, resolve_flow(std::move(r), std::move(done)), asio::detached);
+}
+
+asio::awaitable<void> service::resolve_flow(resolution r,
+                                            std::function<void(resolve_result)> done) {
+  auto out = std::make_shared<resolve_result>();
+  store::group_writer::job job = [out, r, render = render_](store::db& d) {
+    *out = resolve_by_hand(d, r, render, now_ms());
+    return out->result == resolve_result::kind::resolved;
+  };
+  const bool committed = co_await on_writer(writer_, ex_, std::move(job));
+  if (committed) {
+    spdlog::info("payment {} resolved by an operator: {} ({})", r.ref,
+                 store::to_string(out->payment.state), r.note);
+    if (poke_) poke_();
+  } else if (out->result == resolve_result::kind::resolved) {
+    *out = {resolve_result::kind::failed, "the store did not commit", {}, {}};
+  }
+  done(std::move(*out));
 }
 
 void service::pay_scheduled(pay_request r, scheduled_hooks hooks,

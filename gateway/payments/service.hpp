@@ -100,6 +100,9 @@ struct service_stats {
   std::size_t in_flight = 0;
 };
 
+struct resolution;
+struct resolve_result;
+
 class service {
  public:
   using biller_lookup = std::function<adapters::biller*(std::string_view id)>;
@@ -123,6 +126,9 @@ class service {
   /// Drives every open payment found in the store, then starts carrying out operators'
   /// requests (reversals) every scan_interval. Call once at start-up.
   void recover(std::function<void(std::size_t)> done = nullptr);
+  /// An operator's decision on an UNKNOWN, MANUAL_REVIEW or stranded CREATED payment
+  /// (gateway/payments/resolve.hpp), written through the writer; the receipt goes at once.
+  void resolve(resolution r, std::function<void(resolve_result)> done);
   /// Called after a transaction queued an SMS (wires the outbox sender).
   void on_message_queued(std::function<void()> poke) { poke_ = std::move(poke); }
 
@@ -149,6 +155,7 @@ class service {
                                           std::int64_t next_at);
   void finished(const std::string& ref);
   boost::asio::awaitable<void> scan_requests();
+  boost::asio::awaitable<void> resolve_flow(resolution r, std::function<void(resolve_result)> done);
   boost::asio::awaitable<void> reverse(store::operator_request r);
   void start(store::payment_record p, decision first, std::shared_ptr<flight> f);
 

@@ -91,9 +91,30 @@ void link_fsm::set_state(link_state to, std::string reason) {
   state_ = to;
 }
 
+namespace {
+void count_pdu(link_stats& s, std::uint32_t command_id, std::uint32_t status, bool inbound) {
+  pdu_kind* k = nullptr;
+  for (auto& e : s.pdu_kinds)
+    if (e.command_id == command_id && e.status == status) {
+      k = &e;
+      break;
+    }
+  if (k == nullptr) {
+    if (s.pdu_kinds.size() + 1 >= link_stats::max_pdu_kinds) {
+      command_id = status = 0;
+      for (auto& e : s.pdu_kinds)
+        if (e.command_id == 0 && e.status == 0) k = &e;
+    }
+    if (k == nullptr) k = &s.pdu_kinds.emplace_back(pdu_kind{command_id, status, 0, 0});
+  }
+  ++(inbound ? k->in : k->out);
+}
+}  // namespace
+
 void link_fsm::send(const pdu& p) {
   if (encode(p, out_)) return;  // only our own well-formed PDUs reach here
   ++stats_.pdus_out;
+  count_pdu(stats_, p.command_id, p.command_status, false);
 }
 
 std::uint32_t link_fsm::next_sequence() {
@@ -196,6 +217,7 @@ void link_fsm::pump(clock::time_point now) {
       continue;
     }
     ++stats_.pdus_out;
+    count_pdu(stats_, q.request.command_id, q.request.command_status, false);
     if (cfg_.tps > 0) tokens_ -= 1.0;
     const auto deadline = now + cfg_.response_timeout;
     window_.emplace(seq, in_flight_request{q.id, std::move(q.request), q.queued_at, deadline,
@@ -334,6 +356,13 @@ void link_fsm::on_frame(clock::time_point now, std::span<const std::uint8_t> fra
     return;
   last_rx_ = now;
   ++stats_.pdus_in;
+  if (frame.size() >= 16) {  // the framer passes whole frames; a header is 16 octets
+    auto u32 = [&](std::size_t at) {
+      return std::uint32_t{frame[at]} << 24 | std::uint32_t{frame[at + 1]} << 16 |
+             std::uint32_t{frame[at + 2]} << 8 | std::uint32_t{frame[at + 3]};
+    };
+    count_pdu(stats_, u32(4), u32(8), true);
+  }
   auto r = decode(frame, cfg_.limits);
   if (auto* e = std::get_if<decode_error>(&r)) {
     handle_bad_frame(now, *e);

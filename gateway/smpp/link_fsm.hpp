@@ -129,9 +129,20 @@ using link_action = std::variant<action::connect, action::close, action::complet
                                  action::state_changed>;
 
 /// Counters for metrics and tests.
+/// PDUs read and written with one command_id and command_status.
+struct pdu_kind {
+  std::uint32_t command_id = 0, status = 0;
+  std::uint64_t in = 0, out = 0;
+};
+
 struct link_stats {
+  /// The peer chooses both fields of a PDU kind, so the table is bounded: past this many pairs,
+  /// the rest are counted under command_id 0 and status 0 ("other").
+  static constexpr std::size_t max_pdu_kinds = 48;
+
   std::uint64_t binds_ok = 0, binds_failed = 0, connects_failed = 0, drops = 0;
   std::uint64_t pdus_in = 0, pdus_out = 0;
+  std::vector<pdu_kind> pdu_kinds;  ///< in order of first sight
   std::uint64_t submitted = 0, accepted = 0, rejected = 0, timeouts = 0, lost = 0, not_sent = 0;
   std::uint64_t throttled = 0, enquire_links_sent = 0, generic_nacks_sent = 0;
   std::uint64_t unmatched_responses = 0, decode_errors = 0;
@@ -176,6 +187,7 @@ class link_fsm {
   link_state state() const { return state_; }
   bool can_transmit() const { return cfg_.mode != bind_mode::receiver; }
   std::size_t in_flight() const { return window_.size(); }
+  std::uint32_t window() const { return cfg_.window; }
   std::size_t queued() const { return queue_.size(); }
   const link_stats& stats() const { return stats_; }
   const link_config& config() const { return cfg_; }

@@ -78,6 +78,7 @@ class link_session {
   link_state state() const { return fsm_.state(); }
   bool can_transmit() const { return fsm_.can_transmit(); }
   std::size_t load() const { return fsm_.in_flight() + fsm_.queued(); }
+  std::uint32_t window() const { return fsm_.window(); }
   const link_stats& stats() const { return fsm_.stats(); }
   const std::string& name() const { return name_; }
 

@@ -333,6 +333,7 @@ std::uint32_t outbox_sender::on_receipt(const smpp::sm_body& in) {
     return smpp::status::ok;  // refused, the SMSC would only send it again
   }
   auto r = std::get<smpp::delivery_receipt>(std::move(parsed));
+  ++stats_.receipt_states[std::min<std::size_t>(static_cast<std::size_t>(r.state), 3)];
   const auto state = smpp::to_string(r.state);
   if (state.empty()) {
     ++stats_.receipts_pending;  // ENROUTE, ACCEPTD: the final one follows

@@ -6,6 +6,7 @@
 // Delivery receipts (on_receipt) set the final state: delivered, undeliverable, expired.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -52,6 +53,10 @@ struct outbox_config {
   std::chrono::milliseconds retry_max{300'000};
 };
 
+/// The labels of outbox_stats::receipt_states, in smpp::delivery order.
+inline constexpr std::array<std::string_view, 4> receipt_state_names{"delivered", "undeliverable",
+                                                                     "expired", "pending"};
+
 struct outbox_stats {
   std::uint64_t submitted = 0, sent = 0, retried = 0, failed = 0;
   std::size_t in_flight = 0;
@@ -63,6 +68,8 @@ struct outbox_stats {
                 receipts_pending = 0, receipts_unreadable = 0;
   /// Receipts answered "try later" because too many were waiting for the store.
   std::uint64_t receipts_deferred = 0;
+  /// Readable receipts by the state they report (receipt_state_names).
+  std::array<std::uint64_t, 4> receipt_states{};
 };
 
 /// Submits one PDU through the SMPP link; `answered` is called once with the SMSC's answer.

@@ -28,7 +28,8 @@ struct dialogs::session {
   session* prev = nullptr;  // towards oldest_
   session* next = nullptr;  // towards newest_
   clock_type::time_point started{}, active{};
-  std::uint32_t generation = 0;  // of the action running, 0 when none
+  clock_type::time_point input_at{};  // of the dial or reply the next screen answers
+  std::uint32_t generation = 0;       // of the action running, 0 when none
   std::optional<std::uint16_t> session_id;
   reply_to to;
   bool resume_prompt = false;  // showing "Continue where you left off?"
@@ -141,6 +142,11 @@ std::uint32_t dialogs::on_deliver(const smpp::sm_body& in, clock_type::time_poin
         if (shortcut.empty() && p->second.until > now) resume = std::move(p->second.menu);
         parked_.erase(p);
       }
+      if (refusing_) {
+        ++stats_.busy;
+        answer_outside(e, "unavailable", language_of(e.subscriber.addr));
+        return smpp::status::ok;
+      }
       if (sessions_.size() >= cfg_.max_sessions) {
         ++stats_.busy;
         answer_outside(e, "busy", language_of(e.subscriber.addr));
@@ -150,6 +156,7 @@ std::uint32_t dialogs::on_deliver(const smpp::sm_body& in, clock_type::time_poin
       session& s = pos->second;
       s.key = *key;
       s.started = now;
+      s.input_at = now;
       s.session_id = e.session_id;
       s.to = {e.subscriber, e.service, e.its_session_info, e.user_message_reference};
       touch(s, now);
@@ -179,6 +186,7 @@ std::uint32_t dialogs::on_deliver(const smpp::sm_body& in, clock_type::time_poin
       }
       s.to.its_session_info = e.its_session_info;
       s.to.user_message_reference = e.user_message_reference;
+      s.input_at = now;
       if (s.resume_prompt) {
         if (cb_.hop) cb_.hop(e.subscriber.addr, "resume", e.text);
         touch(s, now);
@@ -283,6 +291,7 @@ void dialogs::deliver_step(std::uint64_t key, session& s, menus::step st,
   if (body) {
     ++stats_.screens;
     cb_.send(std::move(*body));
+    if (cb_.answered) cb_.answered(s.input_at);
   }
   if (end || !body)
     drop(key);
@@ -302,6 +311,27 @@ void dialogs::complete(action_token token, action_result r, clock_type::time_poi
   for (auto& [id, v] : r.vars) s.menu.set(id, std::move(v));
   s.menu.items = std::move(r.items);
   deliver_step(token.key, s, menus::resume(s.menu, r.result), now);
+}
+
+std::size_t dialogs::waiting_for_actions() const {
+  std::size_t n = 0;
+  for (const auto& [key, s] : sessions_)
+    if (s.menu.waiting_for_action()) ++n;
+  return n;
+}
+
+std::size_t dialogs::close_all() {
+  std::size_t n = 0;
+  while (oldest_ != nullptr) {
+    session& s = *oldest_;
+    if (auto body = screen(s.to, menus::system_text(s.menu, "unavailable"), true, prof_)) {
+      ++stats_.screens;
+      cb_.send(std::move(*body));
+    }
+    ++n;
+    drop(s.key);
+  }
+  return n;
 }
 
 std::size_t dialogs::expire(clock_type::time_point now) {

@@ -60,6 +60,9 @@ struct dialog_config {
   /// Bounded wait for the payment itself; past it the subscriber sees "processing, you will
   /// receive an SMS" and the payment continues on its own.
   std::chrono::milliseconds payment_timeout{4'000};
+  /// At SIGTERM: new dials are refused and screens still waiting for an action (a payment, an
+  /// inquiry) get this long to be answered before the dialogs are closed and the link unbinds.
+  std::chrono::milliseconds stop_timeout{5'000};
 };
 
 /// Identifies one action of one dialog; a late completion for a replaced dialog is dropped.
@@ -101,6 +104,9 @@ class dialogs {
     /// One line per dialog hop (PIN inputs arrive here already masked).
     std::function<void(std::string_view msisdn, std::string_view screen, std::string_view input)>
         hop;
+    /// A screen answering a dial or reply went out: `input_at` is the `now` that input came
+    /// with, so the caller can time the hop with its own clock (optional).
+    std::function<void(clock_type::time_point input_at)> answered = {};
   };
 
   dialogs(dialog_config cfg, profile prof, std::shared_ptr<const menus::catalog> cat, callbacks cb);
@@ -117,6 +123,12 @@ class dialogs {
 
   /// The outcome of an action started through callbacks.act.
   void complete(action_token token, action_result r, clock_type::time_point now);
+  /// Stopping: every dial from now on is answered "unavailable" and ends at once.
+  void refuse_new() { refusing_ = true; }
+  /// Dialogs whose next screen waits for an action's result.
+  std::size_t waiting_for_actions() const;
+  /// Ends every live dialog with the "unavailable" screen; returns how many.
+  std::size_t close_all();
 
   /// Ends dialogs idle for session_timeout; returns how many.
   std::size_t expire(clock_type::time_point now);
@@ -158,6 +170,7 @@ class dialogs {
   session* newest_ = nullptr;
   std::uint32_t next_generation_ = 1;
   dialog_stats stats_;
+  bool refusing_ = false;
 };
 
 /// A subscriber address as a compact key: up to 15 digits plus their count (leading zeros

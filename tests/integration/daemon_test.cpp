@@ -880,3 +880,36 @@ TEST_CASE("SIGHUP reloads the menus, and live dialogs finish on the menus they s
   CHECK(smsc.screens().back().text.starts_with("Bill Pay 2\n"));
   stop_cleanly(*d);
 }
+
+TEST_CASE("SIGHUP reloads biller settings, and adding or removing billers waits for a restart",
+          "[integration]") {
+  temp_dir dir;
+  std::filesystem::copy(source_dir + "/etc/menus", dir.path / "menus");
+  std::filesystem::copy(source_dir + "/etc/demo", dir.path / "demo");
+  const auto config = dir.path / "ussdpay.toml";
+  const auto shipped = read_text(source_dir + "/etc/ussdpay.toml");
+  write_text(config, shipped);
+  sim_host smsc(sim_options());
+  auto d = start_daemon(smsc.port(), {}, config.string());
+  REQUIRE_D(smsc.wait_bound(5000ms), *d);
+  REQUIRE(smsc.dial("923000000001", "*123*1*1*1#"));
+  REQUIRE_D(smsc.wait_screens(1, 5000ms), *d);
+  CHECK(smsc.screens().back().text.starts_with("Enter LESCO consumer number"));
+
+  // The biller is renamed: new screens use the new name, with no restart.
+  write_text(config, replaced(shipped, "name = \"LESCO\"", "name = \"LESCO Power\""));
+  REQUIRE(d->signal(SIGHUP));
+  REQUIRE_D(d->wait_for_log("and the settings of 10 biller(s)", 5000ms), *d);
+  REQUIRE(smsc.dial("923000000002", "*123*1*1*1#"));
+  REQUIRE_D(smsc.wait_screens(2, 5000ms), *d);
+  CHECK(smsc.screens().back().text.starts_with("Enter LESCO Power consumer number"));
+
+  // A biller removed: refused whole (the menus and the other billers stay as they were).
+  write_text(config, replaced(shipped, "id = \"lesco\"", "id = \"lesco2\""));
+  REQUIRE(d->signal(SIGHUP));
+  REQUIRE_D(d->wait_for_log("change only at a restart; keeping the old configuration", 5000ms), *d);
+  REQUIRE(smsc.dial("923000000003", "*123*1*1*1#"));
+  REQUIRE_D(smsc.wait_screens(3, 5000ms), *d);
+  CHECK(smsc.screens().back().text.starts_with("Enter LESCO Power consumer number"));
+  stop_cleanly(*d);
+}

@@ -60,7 +60,9 @@ echo "phase $phase: ok"
 
 # ---- 2. the token -----------------------------------------------------------------------------
 phase=token
-[ "$(code "http://$api/metrics")" = 401 ] || fail "/metrics without a token"
+[ "$(code -D "$work/headers" "http://$api/metrics")" = 401 ] || fail "/metrics without a token"
+grep -qi '^WWW-Authenticate: Bearer realm="ussdpay"' "$work/headers" ||
+  fail "a 401 without WWW-Authenticate: $(cat "$work/headers")"
 [ "$(code -H "Authorization: Bearer ${token}x" "http://$api/metrics")" = 401 ] ||
   fail "/metrics with a wrong token"
 [ "$(code -H "Authorization: Basic $token" "http://$api/api/payments?state=CREATED")" = 401 ] ||
@@ -81,8 +83,28 @@ for want in 'ussdpay_smpp_binds_total{link="trx0",event="bound"} 1' \
   grep -qF "$want" "$m" || fail "no '$want' in /metrics"
 done
 grep -q '^ussdpay_sms_total{result="sent"} [1-9]' "$m" || fail "no SMS sent in /metrics"
+# PDUs by command and status, the hop latency, the biller's answers and latency, receipts.
+for want in \
+  '^ussdpay_smpp_pdus_by_command_total{link="trx0",direction="in",command="deliver_sm",status="ESME_ROK"} [1-9]' \
+  '^ussdpay_smpp_pdus_by_command_total{link="trx0",direction="out",command="deliver_sm_resp",status="ESME_ROK"} [1-9]' \
+  '^ussdpay_smpp_pdus_by_command_total{link="trx0",direction="in",command="submit_sm_resp",status="ESME_ROK"} [1-9]' \
+  '^ussdpay_smpp_window_size{link="trx0"} [1-9]' \
+  '^ussdpay_ussd_hop_latency_seconds_count [1-9]' \
+  '^ussdpay_biller_answers_total{biller="[a-z0-9_]+",call="pay",result="accepted"} 1$' \
+  '^ussdpay_biller_answers_total{biller="[a-z0-9_]+",call="inquire",result="found"} [1-9]' \
+  '^ussdpay_biller_latency_seconds_count{biller="[a-z0-9_]+",call="pay"} 1$' \
+  '^ussdpay_biller_errors_total{biller="[a-z0-9_]+"} 0$' \
+  '^ussdpay_receipts_by_state_total{state="delivered"} [0-9]'; do
+  grep -qE "$want" "$m" || fail "no '$want' in /metrics"
+done
+# A histogram's +Inf bucket is its count, and its buckets never decrease.
+hops=$(sed -n 's/^ussdpay_ussd_hop_latency_seconds_count //p' "$m")
+grep -qx "ussdpay_ussd_hop_latency_seconds_bucket{le=\"+Inf\"} $hops" "$m" ||
+  fail "the +Inf bucket is not the count ($hops)"
+sed -n 's/^ussdpay_ussd_hop_latency_seconds_bucket{le="[^"]*"} //p' "$m" | sort -nc ||
+  fail "hop latency buckets decrease"
 # Every sample line is "name{labels} value" or "name value".
-bad=$(grep -v '^#' "$m" | grep -cvE '^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+$')
+bad=$(grep -v '^#' "$m" | grep -cvE '^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9][0-9.e+-]*$')
 [ "$bad" = 0 ] || fail "$bad malformed sample lines"
 echo "phase $phase: ok ($(grep -vc '^#' "$m") samples)"
 
@@ -109,6 +131,20 @@ grep -q '^{"payments":\[\]}$' "$work/body" || fail "MANUAL_REVIEW: $(cat "$work/
 [ "$(code "${auth[@]}" "http://$api/api/payments/NOSUCHREF0")" = 404 ] || fail "an unknown ref"
 [ "$(code "${auth[@]}" "http://$api/nowhere")" = 404 ] || fail "an unknown path"
 [ "$(code "${auth[@]}" -X POST "http://$api/api/payments/$ref")" = 405 ] || fail "POST"
+# Resolving: only by POST, only open payments, only with a well-formed body (operator.sh
+# resolves a stuck payment through the CLI).
+resolve() { code "${auth[@]}" -X POST --data-binary "$1" "http://$api/api/payments/$2/resolve"; }
+[ "$(code "${auth[@]}" "http://$api/api/payments/$ref/resolve")" = 405 ] || fail "GET resolve"
+[ "$(resolve '{"outcome":"not_paid","note":"ops: test"}' "$ref")" = 409 ] ||
+  fail "a paid payment was resolved: $(cat "$work/body")"
+grep -q "only CREATED, UNKNOWN or MANUAL_REVIEW" "$work/body" || fail "409: $(cat "$work/body")"
+[ "$(resolve '{"outcome":"not_paid","note":"x"}' NOSUCHREF0)" = 404 ] || fail "resolve unknown"
+for body in 'not json' '[]' '{"outcome":"maybe","note":"x"}' '{"outcome":"paid","note":"x"}' \
+  '{"outcome":"not_paid"}' '{"outcome":"not_paid","note":7}'; do
+  [ "$(resolve "$body" "$ref")" = 400 ] || fail "resolve with $body: $(cat "$work/body")"
+done
+[ "$(code -X POST --data-binary '{}' "http://$api/api/payments/$ref/resolve")" = 401 ] ||
+  fail "resolve without a token"
 big=$(head -c 20000 /dev/zero | tr '\0' a)
 [ "$(code "${auth[@]}" -H "X-Big: $big" "http://$api/health")" = 413 ] ||
   fail "an oversized header was not refused with 413"

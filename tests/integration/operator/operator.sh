@@ -3,9 +3,11 @@
 #   - `ussdpay payments reverse` of a paid bill: the daemon asks the biller, refunds the wallet
 #     (amount and fee) and the subscriber gets the REVERSED SMS (checked by operator.sim);
 #   - `ussdpay payments resolve` of a payment whose biller never answered, after the daemon was
-#     killed: per the biller's own book (what an operator would ask the biller), settled by hand
-#     in one transaction with its receipt; a second resolve is refused;
-#   - list, show and complaints print what the store holds.
+#     killed and started again: per the biller's own book (what an operator would ask the
+#     biller), settled by hand through the daemon's admin API in one transaction with its
+#     receipt; a second resolve is refused (HTTP 409), a resolve without a note too;
+#   - list (through the API, and --offline from the store while the daemon is down), show and
+#     complaints print what the store holds.
 #
 #   operator.sh SIM DAEMON CLI
 set -u
@@ -23,6 +25,7 @@ fail() {
   exit 1
 }
 export USSDPAY_STORE_PATH="$work/ussdpay.db"
+export USSDPAY_ADMIN_TOKEN=operator-test-token-0123456789
 printf 'msisdn,pin,balance,language\n923001234567,4826,100000,en\n' >"$work/subs.csv"
 "$cli" --config "$config" subscriber import "$work/subs.csv" >/dev/null || fail "import"
 
@@ -64,7 +67,21 @@ wait "$daemon_pid" 2>/dev/null
 daemon_pid=""
 state=$(q "SELECT replace(state, 'COMPLETED', 'COMMITTED') FROM payments WHERE ref = '$stuck'")
 [ "$state" = "CREATED" ] || [ "$state" = "UNKNOWN" ] || fail "stuck payment is $state"
+"$cli" --config "$config" payments list --offline --state "$state" | grep -q "$stuck" ||
+  fail "list --offline"
+out=$("$cli" --config "$config" payments list --state "$state" 2>&1) && fail "list without a daemon"
+grep -q "cannot reach ussdpayd's admin API" <<<"$out" || fail "list without a daemon: $out"
+
+# The daemon again (no SMSC now): the CLI works through its admin API.
+USSDPAY_ADMIN_LISTEN=127.0.0.1:0 USSDPAY_SMPP_PORT=1 "$daemon" --config "$config" \
+  >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+api=$(admin_address "$work/daemon.log") || fail "the daemon did not say where the admin API listens"
+export USSDPAY_ADMIN_LISTEN=$api
 "$cli" --config "$config" payments list --state "$state" | grep -q "$stuck" || fail "list"
+out=$("$cli" --config "$config" payments resolve "$stuck" --not-paid 2>&1) &&
+  fail "a resolve without a note"
+grep -q "a note (who decided, and why) is required" <<<"$out" || fail "no note: $out"
 
 # Resolve it the way the biller's book says (the operator asked the biller).
 accepted=$(q "SELECT biller_reference FROM demo_biller_book WHERE payment_id = '$stuck' AND accepted = 1")
@@ -78,11 +95,19 @@ fi
 [ "$(q "SELECT replace(state, 'COMPLETED', 'COMMITTED') FROM payments WHERE ref = '$stuck'")" = "$want" ] || fail "not $want"
 [ "$(q "SELECT count(*) FROM outbox WHERE ref = '$stuck' AND kind = '$kind'")" = 1 ] ||
   fail "no $kind SMS"
-"$cli" --config "$config" payments resolve "$stuck" --not-paid 2>/dev/null &&
+out=$("$cli" --config "$config" payments resolve "$stuck" --not-paid --note t 2>&1) &&
   fail "a final payment was resolved again"
+grep -q "HTTP 409: $stuck is $want" <<<"$out" || fail "second resolve: $out"
+"$cli" --config "$config" payments show "$stuck" | grep -q "sms $kind" || fail "show $stuck"
+grep -q "payment $stuck resolved by an operator: $want (t)" "$work/daemon.log" ||
+  fail "the daemon did not log the resolution"
+kill -TERM "$daemon_pid"
+wait_gone "$daemon_pid" 50 || fail "the daemon did not stop"
+wait "$daemon_pid" || fail "the daemon did not exit cleanly"
+daemon_pid=""
 [ "$(q "SELECT sum(balance) FROM accounts")" = 0 ] || fail "ledger does not balance"
 [ "$(q "SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'hold'")" = 0 ] ||
   fail "money left on hold"
-"$cli" --config "$config" payments show "$paid" | grep -q "$paid/refund" || fail "show"
+"$cli" --config "$config" payments show --offline "$paid" | grep -q "$paid/refund" || fail "show"
 "$cli" --config "$config" payments complaints | grep -q 'open complaint' || fail "complaints"
 echo "PASS: reversed $paid; resolved $stuck as $want"

@@ -53,7 +53,7 @@ phase() {
   [ -n "$ref" ] || fail "no paid payment"
   # The receipt was sent 20 ms after the SMS and the script waited 1.5 s; allow 5 s more.
   for ((i = 0; i < 50; i++)); do
-    out=$("$cli" --config "$config" payments show "$ref") || fail "payments show"
+    out=$("$cli" --config "$config" payments show --offline "$ref") || fail "payments show"
     grep -q "sms confirmed *$want .*stat:$stat" <<<"$out" && break
     sleep 0.1
   done

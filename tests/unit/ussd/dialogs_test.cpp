@@ -388,3 +388,37 @@ TEST_CASE("a PIN is never kept for resuming, and a dialog on the main menu is no
   g.d->expire(g.now);
   CHECK(g.d->parked() == 0);
 }
+
+TEST_CASE("stopping: new dials refused, screens waiting for actions counted, all dialogs closed",
+          "[ussd]") {
+  harness h;
+  h.dial("923001234567");  // at the main menu
+  // A second subscriber's dial waits for its welcome gate (an action) to answer.
+  h.d->on_deliver(h.from("923001234568", "*123#", h.prof.begin_ops.front(), 8), h.now);
+  REQUIRE(h.calls.size() == 1);
+  CHECK(h.d->waiting_for_actions() == 1);
+  CHECK(h.d->live() == 2);
+
+  h.d->refuse_new();
+  const auto before = h.sent.size();
+  CHECK(h.d->on_deliver(h.from("923001234569", "*123#", h.prof.begin_ops.front(), 9), h.now) ==
+        status::ok);
+  REQUIRE(h.sent.size() == before + 1);
+  CHECK(h.last().short_message.starts_with("Service unavailable"));
+  CHECK(h.op() == 17);
+  CHECK(h.d->live() == 2);  // not taken
+
+  // Live dialogs go on while stopping: the waiting screen is answered.
+  h.admit();
+  CHECK(h.d->waiting_for_actions() == 0);
+  CHECK(h.sent.size() == before + 2);
+  CHECK(h.last().short_message.starts_with("Bill Pay"));
+
+  CHECK(h.d->close_all() == 2);
+  CHECK(h.d->live() == 0);
+  REQUIRE(h.sent.size() == before + 4);
+  for (auto i = before + 2; i < h.sent.size(); ++i) {
+    CHECK(h.sent[i].short_message.starts_with("Service unavailable"));
+    CHECK(*tlv_u8(h.sent[i].tlvs, tag::ussd_service_op) == 17);
+  }
+}
