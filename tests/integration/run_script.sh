@@ -38,10 +38,10 @@ if [ -z "$port" ]; then
 fi
 echo "ussdpay-sim (pid $sim_pid) listening on port $port"
 
-# 2. A store of its own; subscribers from SCRIPT's .csv twin (if any), imported with the
-#    operator's command that sits next to the daemon.
+# 2. A store of its own; subscribers from SCRIPT's .csv twin (if any; $SUBSCRIBERS_CSV names
+#    another file), imported with the operator's command that sits next to the daemon.
 export USSDPAY_STORE_PATH="$work/ussdpay.db"
-subscribers="${script%.sim}.csv"
+subscribers="${SUBSCRIBERS_CSV:-${script%.sim}.csv}"
 if [ -f "$subscribers" ]; then
   if ! "$(dirname "$daemon")/ussdpay" --config "$config" subscriber import "$subscribers" \
     >"$work/import.log" 2>&1; then

@@ -221,7 +221,7 @@ std::string shown_reference(const std::string& text) {
 }
 
 awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisdn,
-                        std::chrono::milliseconds step_timeout) {
+                        std::chrono::milliseconds step_timeout, bool as_phone) {
   auto ex = co_await asio::this_coro::executor;
   std::ifstream f(path);
   if (!f) {
@@ -254,9 +254,13 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
         co_return fail("no ESME bound");
     } else if (verb == "as") {
       msisdn = arg;
+    } else if (verb == "say") {  // narration, shown with --show
+      if (as_phone) fmt::print("\n## {}\n", arg);
     } else if (verb == "dial") {
+      if (as_phone) fmt::print("\n+{}> {}\n", msisdn, arg);
       if (!s.dial(msisdn, arg)) co_return fail("no receiver bind to dial through");
     } else if (verb == "reply") {
+      if (as_phone) fmt::print("> {}\n", arg);
       if (!s.reply(msisdn, arg)) co_return fail("nothing dialed to reply to, or no receiver bind");
     } else if (verb == "reply-code") {
       // The one-time code from the last SMS: its first run of 4 to 9 digits.
@@ -271,7 +275,10 @@ awaitable<int> scripted(sim::smsc& s, const std::string& path, std::string msisd
                verb == "expect-sms" || verb == "expect-sms-ref") {
       auto m = co_await box->next(msisdn, clock_type::now() + step_timeout);
       if (!m) co_return fail(fmt::format("nothing arrived within {} ms", step_timeout.count()));
-      fmt::print("{} +{}: {}\n", m->ussd ? "screen" : "sms", m->msisdn, m->text);
+      if (as_phone)
+        show(*m);
+      else
+        fmt::print("{} +{}: {}\n", m->ussd ? "screen" : "sms", m->msisdn, m->text);
       if (!m->protocol_error.empty())
         co_return fail("the screen does not fit the profile: " + m->protocol_error);
       if (m->text.find(arg) == std::string::npos)
@@ -476,6 +483,10 @@ int main(int argc, char** argv) {
                  "after each receipt, send N more for message ids never given out");
   app.add_option("--script", script, "scripted mode: the script to run");
   app.add_option("--step-timeout-ms", step_timeout_ms, "scripted mode: wait per expect step");
+  bool as_phone = false;
+  app.add_flag("--show", as_phone,
+               "scripted mode: print inputs, screens and SMS as the phone shows them, with the "
+               "script's `say` lines");
   app.add_option("--msisdn", msisdn,
                  "the simulated phone's number (load, hold: the first of consecutive numbers)");
   app.add_option("--inputs", inputs,
@@ -554,8 +565,9 @@ int main(int argc, char** argv) {
   if (mode == "interactive") {
     asio::co_spawn(io, interactive(s, msisdn, [&] { finish(0); }), asio::detached);
   } else if (mode == "scripted") {
-    asio::co_spawn(io, scripted(s, script, msisdn, std::chrono::milliseconds(step_timeout_ms)),
-                   [&](std::exception_ptr e, int rc) { finish(e ? 3 : rc); });
+    asio::co_spawn(
+        io, scripted(s, script, msisdn, std::chrono::milliseconds(step_timeout_ms), as_phone),
+        [&](std::exception_ptr e, int rc) { finish(e ? 3 : rc); });
   } else if (mode == "load") {
     sim::load_options lo;
     lo.steps = sim::split_steps(inputs.empty() ? code : inputs);
