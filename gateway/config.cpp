@@ -193,6 +193,9 @@ std::vector<key_def> keys(config& c) {
       {"admin", "token", &c.admin.token},
       {"admin", "request_timeout", &c.admin.request_timeout},
       {"admin", "max_connections", &c.admin.max_connections},
+      {"admin", "tls_cert_file", &c.admin.tls_cert_file},
+      {"admin", "tls_key_file", &c.admin.tls_key_file},
+      {"admin", "tls_ca_file", &c.admin.tls_ca_file},
       {"log", "level", &c.log.level},
       {"log", "json", &c.log.json},
   };
@@ -481,6 +484,9 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
     err("admin.request_timeout", "must be between 100ms and 5m");
   if (ad.max_connections == 0 || ad.max_connections > 10'000)
     err("admin.max_connections", "must be 1..10000");
+  if (ad.tls_cert_file.empty() != ad.tls_key_file.empty())
+    err(ad.tls_key_file.empty() ? "admin.tls_key_file" : "admin.tls_cert_file",
+        "tls_cert_file and tls_key_file go together (both empty: plain HTTP)");
   const auto& sc = c.schedule;
   if (sc.interval < std::chrono::seconds(1)) err("schedule.interval", "must be >= 1s");
   if (sc.check_every < std::chrono::minutes(1)) err("schedule.check_every", "must be >= 1m");
@@ -653,9 +659,11 @@ load_result load_config(const std::string& path, char** env) {
   // menus wherever it is started from.
   if (!path.empty()) {
     const auto base = std::filesystem::path(path).parent_path();
-    for (std::string* p : {&r.cfg.ussd.menus, &r.cfg.demo_bills_file, &r.cfg.smpp_password_file,
-                           &r.cfg.smpp.endpoint.tls_ca_file, &r.cfg.store.path,
-                           &r.cfg.pin.pepper_file, &r.cfg.admin.token_file})
+    for (std::string* p :
+         {&r.cfg.ussd.menus, &r.cfg.demo_bills_file, &r.cfg.smpp_password_file,
+          &r.cfg.smpp.endpoint.tls_ca_file, &r.cfg.store.path, &r.cfg.pin.pepper_file,
+          &r.cfg.admin.token_file, &r.cfg.admin.tls_cert_file, &r.cfg.admin.tls_key_file,
+          &r.cfg.admin.tls_ca_file})
       if (!p->empty() && std::filesystem::path(*p).is_relative()) *p = (base / *p).string();
     for (auto& b : r.cfg.billers)
       if (!b.http.ca_file.empty() && std::filesystem::path(b.http.ca_file).is_relative())

@@ -149,6 +149,13 @@ int main(int argc, char** argv) {
     }
     book = bills.book;
   }
+  // The admin API's certificate and key are loaded now, so that --check-config proves them.
+  std::string admin_tls_error;
+  auto admin_tls = ussdpay::admin::make_server_tls_context(cfg.admin, admin_tls_error);
+  if (!admin_tls_error.empty()) {
+    std::cerr << "ussdpayd: configuration errors:\n" << admin_tls_error << "\n";
+    return 2;
+  }
   if (check_only) {
     std::cout << config_path << ": configuration OK; menus in " << cfg.ussd.menus << " OK\n";
     return 0;
@@ -326,15 +333,17 @@ int main(int argc, char** argv) {
         io.get_executor(), cfg.admin,
         ussdpay::admin::make_routes(
             io.get_executor(), cfg.admin,
-            {client, ussd, payments, outbox, schedule, writer, readers, biller_stats}));
+            {client, ussd, payments, outbox, schedule, writer, readers, biller_stats}),
+        admin_tls);
     if (auto e = admin->start()) {
       std::cerr << "ussdpayd: " << *e << "\n";
       return 1;
     }
     const auto where = ussdpay::admin::parse_listen(cfg.admin.listen);
-    spdlog::info("admin: listening on {}:{} ({})", where->first, admin->port(),
+    spdlog::info("admin: listening on {}:{} ({}{})", where->first, admin->port(),
                  cfg.admin.token.empty() ? "no token: only /health and /ready answer"
-                                         : "bearer token required");
+                                         : "bearer token required",
+                 admin_tls ? ", TLS" : "");
   }
 
   client.start();

@@ -147,6 +147,7 @@ struct routes {
     const bool store_ok = co_await on_writer(src.writer, ex, std::move(probe));
     json::array why;
     if (binds == 0) why.emplace_back("not bound to the SMSC");
+    if (src.ussd.dialogs().refusing_new()) why.emplace_back("stopping: new dials are refused");
     if (!store_ok) why.emplace_back("the store does not take writes");
     const bool ok = why.empty();
     json::object body{{"ready", ok}, {"smsc_binds", binds}, {"store_writable", store_ok}};

@@ -1,23 +1,30 @@
 #include "gateway/admin/server.hpp"
 
 #include <charconv>
+#include <filesystem>
+#include <type_traits>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 namespace ussdpay::admin {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
@@ -37,12 +44,47 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_vi
   return std::pair{host, static_cast<std::uint16_t>(port)};
 }
 
+std::shared_ptr<ssl::context> make_server_tls_context(const admin_config& cfg, std::string& why) {
+  if (!cfg.tls()) return nullptr;
+  for (const auto& [key, file] : {std::pair{"admin.tls_cert_file", &cfg.tls_cert_file},
+                                  std::pair{"admin.tls_key_file", &cfg.tls_key_file}}) {
+    std::error_code fec;
+    if (!std::filesystem::is_regular_file(*file, fec)) {
+      why = std::string(key) + ": no such file: " + *file;
+      return nullptr;
+    }
+  }
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(cfg.tls_cert_file, ec);
+  if (ec) {
+    why = "admin.tls_cert_file: cannot load " + cfg.tls_cert_file +
+          " as a PEM certificate: " + ec.message();
+    return nullptr;
+  }
+  // OpenSSL refuses a key that does not match the certificate loaded before it.
+  ctx->use_private_key_file(cfg.tls_key_file, ssl::context::pem, ec);
+  if (ec || ::SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    why = "admin.tls_key_file: " + cfg.tls_key_file + " is not the PEM private key of " +
+          cfg.tls_cert_file + (ec ? ": " + ec.message() : std::string());
+    return nullptr;
+  }
+  return ctx;
+}
+
 struct http_server::state {
-  state(asio::any_io_executor e, admin_config c, route_fn r)
-      : ex(std::move(e)), cfg(std::move(c)), routes(std::move(r)), acceptor(ex) {}
+  state(asio::any_io_executor e, admin_config c, route_fn r, std::shared_ptr<ssl::context> t)
+      : ex(std::move(e)),
+        cfg(std::move(c)),
+        routes(std::move(r)),
+        tls(std::move(t)),
+        acceptor(ex) {}
   asio::any_io_executor ex;
   admin_config cfg;
   route_fn routes;
+  std::shared_ptr<ssl::context> tls;  ///< nullptr: plain HTTP
   tcp::acceptor acceptor;
   server_stats stats;
   std::uint32_t open = 0;
@@ -66,25 +108,45 @@ http::response<http::string_body> make_response(const reply& r, unsigned version
   return res;
 }
 
-asio::awaitable<void> serve(std::shared_ptr<http_server::state> s, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+// One connection, plain (tcp_stream) or TLS (ssl_stream<tcp_stream>): the same limits, timeouts
+// and keep-alive either way. Only the handshake before and the close_notify after differ.
+template <class Stream>
+asio::awaitable<void> serve(std::shared_ptr<http_server::state> s, Stream stream) {
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  boost::system::error_code ec;
+  if constexpr (is_tls<Stream>) {
+    tcp_layer.expires_after(s->cfg.request_timeout);
+    co_await stream.async_handshake(ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      // Plain HTTP on the TLS port, an untrusting client, a scanner: nothing to answer.
+      spdlog::debug("admin: TLS handshake failed: {}", ec.message());
+      co_return;
+    }
+  }
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(header_limit);
     parser.body_limit(body_limit);
-    stream.expires_after(s->cfg.request_timeout);
-    boost::system::error_code ec;
+    tcp_layer.expires_after(s->cfg.request_timeout);
     co_await http::async_read(stream, buffer, parser,
                               asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout) break;
+    // A TLS peer that closes without close_notify is gone as surely as one that sends it.
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == ssl::error::stream_truncated)
+      break;
     if (ec) {
       // Malformed or too large: say so once and close.
       ++s->stats.bad_requests;
       const bool large = ec == http::error::header_limit || ec == http::error::body_limit;
       reply r{large ? 413u : 400u, "text/plain", large ? "request too large\n" : "bad request\n"};
       auto res = make_response(r, 11, false);
-      stream.expires_after(s->cfg.request_timeout);
+      tcp_layer.expires_after(s->cfg.request_timeout);
       co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
       break;
     }
@@ -92,12 +154,18 @@ asio::awaitable<void> serve(std::shared_ptr<http_server::state> s, tcp::socket s
     auto req = parser.release();
     const reply r = co_await s->routes(req);
     auto res = make_response(r, req.version(), req.keep_alive() && s->alive);
-    stream.expires_after(s->cfg.request_timeout);
+    tcp_layer.expires_after(s->cfg.request_timeout);
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
     if (ec || !res.keep_alive()) break;
   }
+  if constexpr (is_tls<Stream>) {
+    // close_notify, and the peer's if it answers in time; a timed-out stream is already closed,
+    // so this returns at once then. Errors change nothing: the connection is over.
+    tcp_layer.expires_after(s->cfg.request_timeout);
+    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  }
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<http_server::state> s) {
@@ -116,17 +184,23 @@ asio::awaitable<void> accept_loop(std::shared_ptr<http_server::state> s) {
     }
     ++s->open;
     ++s->stats.connections;
-    asio::co_spawn(s->ex, serve(s, std::move(socket)), [s](std::exception_ptr e) {
+    auto done = [s](std::exception_ptr e) {
       --s->open;
       if (e) spdlog::error("admin: a connection ended with an exception");
-    });
+    };
+    if (s->tls)
+      asio::co_spawn(s->ex, serve(s, tls_stream(beast::tcp_stream(std::move(socket)), *s->tls)),
+                     std::move(done));
+    else
+      asio::co_spawn(s->ex, serve(s, beast::tcp_stream(std::move(socket))), std::move(done));
   }
 }
 
 }  // namespace
 
-http_server::http_server(asio::any_io_executor ex, admin_config cfg, route_fn routes)
-    : s_(std::make_shared<state>(std::move(ex), std::move(cfg), std::move(routes))),
+http_server::http_server(asio::any_io_executor ex, admin_config cfg, route_fn routes,
+                         std::shared_ptr<ssl::context> tls)
+    : s_(std::make_shared<state>(std::move(ex), std::move(cfg), std::move(routes), std::move(tls))),
       stats_(s_->stats) {}
 
 http_server::~http_server() {

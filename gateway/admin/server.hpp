@@ -1,7 +1,9 @@
 // The admin HTTP/1.1 server (Boost.Beast) on the network thread: one coroutine per connection,
 // keep-alive, everything the peer controls bounded (header 8 KiB, body 64 KiB, one request
 // within request_timeout, at most max_connections at once; past that a connection is closed at
-// once). What each request gets is the routes' business (gateway/admin/api.hpp).
+// once). Optionally HTTPS (TLS 1.2 or later, the handshake within request_timeout too): the same
+// connection coroutine serves both, templated on the stream. What each request gets is the
+// routes' business (gateway/admin/api.hpp).
 #pragma once
 
 #include <chrono>
@@ -16,12 +18,16 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace ussdpay::admin {
 
 /// [admin]: the HTTP admin API and metrics.
 struct admin_config {
-  /// "HOST:PORT" to listen on; "" turns the API off. Loopback by default: put a TLS proxy in
-  /// front (or keep it on the host) rather than exposing it.
+  /// "HOST:PORT" to listen on; "" turns the API off. Loopback by default: serve TLS
+  /// (tls_cert_file) before exposing it.
   std::string listen = "127.0.0.1:8780";
   /// The bearer token every request but /health and /ready must carry
   /// ("Authorization: Bearer <token>"), from token_file's first line or USSDPAY_ADMIN_TOKEN. At
@@ -32,7 +38,22 @@ struct admin_config {
   /// closed after it too.
   std::chrono::milliseconds request_timeout{10'000};
   std::uint32_t max_connections = 64;
+  /// Serve HTTPS with this certificate (PEM, the chain after it) and its private key (PEM).
+  /// Both empty: plain HTTP. One without the other is a configuration error.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  /// For the `ussdpay` CLI when TLS is on: the CA (PEM) that signed the admin certificate;
+  /// empty: the system CAs. The certificate must also name the host connected to (an IP SAN
+  /// for an address such as 127.0.0.1).
+  std::string tls_ca_file;
+
+  bool tls() const { return !tls_cert_file.empty(); }
 };
+
+/// The server's TLS context from tls_cert_file and tls_key_file (TLS 1.2 or later); nullptr
+/// when TLS is off, or when the files do not load or do not match, with `why` set then.
+std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(const admin_config& cfg,
+                                                                   std::string& why);
 
 using request = boost::beast::http::request<boost::beast::http::string_body>;
 
@@ -51,7 +72,9 @@ struct server_stats {
 
 class http_server {
  public:
-  http_server(boost::asio::any_io_executor ex, admin_config cfg, route_fn routes);
+  /// `tls` (from make_server_tls_context) serves HTTPS; nullptr serves plain HTTP.
+  http_server(boost::asio::any_io_executor ex, admin_config cfg, route_fn routes,
+              std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   ~http_server();
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;

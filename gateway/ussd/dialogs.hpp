@@ -125,6 +125,7 @@ class dialogs {
   void complete(action_token token, action_result r, clock_type::time_point now);
   /// Stopping: every dial from now on is answered "unavailable" and ends at once.
   void refuse_new() { refusing_ = true; }
+  bool refusing_new() const { return refusing_; }
   /// Dialogs whose next screen waits for an action's result.
   std::size_t waiting_for_actions() const;
   /// Ends every live dialog with the "unavailable" screen; returns how many.

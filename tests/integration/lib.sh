@@ -5,7 +5,9 @@
 #       work=$(mktemp -d ${TMPDIR:-/tmp}/ussdpay-NAME.XXXXXXXX); on exit, SIGKILL whatever PID
 #       each named variable holds then (default: daemon_pid sim_pid), and remove $work.
 #   lib_require_sqlite3      exit 77 (skipped) without the sqlite3 command
-#   sim_port FILE            the port of "ussdpay-sim listening on HOST:PORT" in FILE (10 s)
+#   sim_port FILE            the port of "ussdpay-sim listening on HOST:PORT" in FILE (10 s);
+#                            empty FILE before starting the simulator again: the shell's
+#                            redirection truncates it only once the child runs
 #   wait_gone PID TENTHS     true once PID has exited
 #   q SQL                    sqlite3 on $USSDPAY_STORE_PATH, one value per line
 #   admin_address LOG [MARK] the HOST:PORT of "admin: listening on HOST:PORT (MARK..." in LOG

@@ -126,6 +126,7 @@ receipts_sent() {
 # The SMSC and phone, playing one script, on any free port (sim_port).
 start_sim() {
   sim_out="$work/${1%.sim}.out"
+  : >"$sim_out"  # before the launch: sim_port must not read the last run's port
   "$sim" --mode scripted --port 0 --script "$here/$1" --step-timeout-ms 15000 >"$sim_out" 2>&1 &
   sim_pid=$!
   sim_port=$(sim_port "$sim_out") || fail "ussdpay-sim did not report its port"

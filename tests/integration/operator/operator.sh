@@ -73,6 +73,7 @@ out=$("$cli" --config "$config" payments list --state "$state" 2>&1) && fail "li
 grep -q "cannot reach ussdpayd's admin API" <<<"$out" || fail "list without a daemon: $out"
 
 # The daemon again (no SMSC now): the CLI works through its admin API.
+: >"$work/daemon.log"  # admin_address must not read the first run's port
 USSDPAY_ADMIN_LISTEN=127.0.0.1:0 USSDPAY_SMPP_PORT=1 "$daemon" --config "$config" \
   >"$work/daemon.log" 2>&1 &
 daemon_pid=$!

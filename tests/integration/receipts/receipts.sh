@@ -37,6 +37,7 @@ phase() {
   printf 'msisdn,pin,balance,language\n923001234567,4826,100000,%s\n' "$language" >"$work/subs.csv"
   "$cli" --config "$config" subscriber import "$work/subs.csv" >/dev/null || fail "import"
 
+  : >"$work/sim.out"  # before the launch: sim_port must not read the last run's port
   "$sim" --mode scripted --port 0 --script "$here/$script" "$@" >"$work/sim.out" 2>&1 &
   sim_pid=$!
   local port i

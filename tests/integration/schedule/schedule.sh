@@ -78,6 +78,7 @@ run() {
   local script=$1 i port
   shift
   rm -f "$work/sim.out" "$work/daemon.log"
+  : >"$work/sim.out"  # before the launch: sim_port must not read the last run's port
   "$sim" --mode scripted --port 0 --script "$script" >"$work/sim.out" 2>&1 &
   sim_pid=$!
   port=$(sim_port "$work/sim.out") || fail "no simulator port"

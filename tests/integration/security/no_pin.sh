@@ -45,6 +45,7 @@ for name in payment registration; do
     rm -f "$work"/ussdpay.db* "$work/sim.out" "$work/daemon.log" "$evidence"
     export USSDPAY_STORE_PATH="$work/ussdpay.db"
     "$cli" --config "$config" subscriber import "$scripts/$name.csv" >/dev/null || fail "import"
+    : >"$work/sim.out"  # before the launch: sim_port must not read the last run's port
     "$sim" --mode scripted --port 0 --script "$scripts/$name.sim" >"$work/sim.out" 2>&1 &
     sim_pid=$!
     smsc=$(sim_port "$work/sim.out") || fail "no simulator port"

@@ -40,6 +40,7 @@ fresh_store() {
             printf('Ref D%09d PAID Rs4,520 to LESCO 04123456789012. Fee Rs0.', i), 0, 0 FROM n;"
 }
 start_sim() {
+  : >"$work/sim.out"  # before the launch: sim_port must not read the last run's port
   "$sim" --mode serve --port 0 --no-receipts "$@" >"$work/sim.out" 2>&1 &
   sim_pid=$!
   port=$(sim_port "$work/sim.out") || fail "no simulator port"

@@ -399,7 +399,9 @@ TEST_CASE("stopping: new dials refused, screens waiting for actions counted, all
   CHECK(h.d->waiting_for_actions() == 1);
   CHECK(h.d->live() == 2);
 
+  CHECK_FALSE(h.d->refusing_new());
   h.d->refuse_new();
+  CHECK(h.d->refusing_new());  // /ready says "stopping"
   const auto before = h.sent.size();
   CHECK(h.d->on_deliver(h.from("923001234569", "*123#", h.prof.begin_ops.front(), 9), h.now) ==
         status::ok);
