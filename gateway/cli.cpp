@@ -260,15 +260,19 @@ std::string row(const store::payment_record& p) {
 }
 
 /// A payment as the admin API writes it (payment_json in gateway/admin/api.cpp).
+/// A string or integer field of an admin API answer ("" or 0 when absent or of another type).
+std::string text_of(const json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+std::int64_t number_of(const json::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v != nullptr && v->is_int64() ? v->get_int64() : std::int64_t{0};
+}
+
 store::payment_record payment_from(const json::object& o) {
-  auto text = [&o](std::string_view k) {
-    const auto* v = o.if_contains(k);
-    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-  };
-  auto number = [&o](std::string_view k) {
-    const auto* v = o.if_contains(k);
-    return v != nullptr && v->is_int64() ? v->get_int64() : std::int64_t{0};
-  };
+  auto text = [&o](std::string_view k) { return text_of(o, k); };
+  auto number = [&o](std::string_view k) { return number_of(o, k); };
   store::payment_record p;
   p.ref = text("ref");
   p.msisdn = text("msisdn");
@@ -365,14 +369,8 @@ int payments_show_api(const config& cfg, const std::string& ref) {
   for (const auto& v : sms->get_array()) {
     if (!v.is_object()) continue;
     const auto& m = v.get_object();
-    auto text = [&m](std::string_view k) {
-      const auto* f = m.if_contains(k);
-      return f != nullptr && f->is_string() ? std::string(f->get_string()) : std::string();
-    };
-    auto number = [&m](std::string_view k) {
-      const auto* f = m.if_contains(k);
-      return f != nullptr && f->is_int64() ? f->get_int64() : std::int64_t{0};
-    };
+    auto text = [&m](std::string_view k) { return text_of(m, k); };
+    auto number = [&m](std::string_view k) { return number_of(m, k); };
     print_sms(text("kind"), text("state"), number("attempts"), text("message_id"),
               number("delivered_at"), text("delivery_stat"), text("delivery_error"), {});
   }

@@ -10,9 +10,7 @@ namespace {
 constexpr std::array<std::string_view, 7> state_names{
     "CREATED", "UNKNOWN", "MANUAL_REVIEW", "COMMITTED", "FAILED", "REVERSED", "COMPLETED"};
 
-constexpr std::string_view payment_columns =
-    "ref, msisdn, biller, account, amount, fee, currency, bill_reference, language, state, "
-    "reason, biller_reference, biller_code, queries, next_at, created_at, updated_at";
+}  // namespace
 
 payment_record read_payment(const stmt& s) {
   payment_record p;
@@ -35,6 +33,8 @@ payment_record read_payment(const stmt& s) {
   p.updated_at = s.int64(16);
   return p;
 }
+
+namespace {
 
 std::vector<payment_record> read_payments(stmt& s) {
   std::vector<payment_record> out;

@@ -46,6 +46,13 @@ struct payment_record {
 std::optional<db_error> insert_payment(db& d, const payment_record& p);
 /// Writes p's state, reason, biller reference and code, queries, next_at and updated_at, if the
 /// stored state is `from`. false when it is not (another step already moved it) or on error.
+/// Every column of a payment, in the order read_payment reads them (a SELECT list).
+inline constexpr std::string_view payment_columns =
+    "ref, msisdn, biller, account, amount, fee, currency, bill_reference, language, state, "
+    "reason, biller_reference, biller_code, queries, next_at, created_at, updated_at";
+/// One row of a statement that selected payment_columns.
+payment_record read_payment(const stmt& s);
+
 bool update_payment(db& d, const payment_record& p, payment_state from);
 std::optional<payment_record> find_payment(db& d, std::string_view ref);
 /// Payments in a state, oldest first, at most `limit`.

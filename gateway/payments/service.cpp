@@ -547,7 +547,6 @@ asio::awaitable<void> service::drive(payment_record p, decision d, std::shared_p
   while (*alive) {
     switch (d.what) {
       case command::post:
-        ++stats_.posts;
         last = co_await call_biller(p, false);
         if (!*alive) co_return;
         d = on_answer(cfg_.saga, p, last, false, now_ms());
@@ -555,7 +554,6 @@ asio::awaitable<void> service::drive(payment_record p, decision d, std::shared_p
       case command::query:
         if (d.delay.count() > 0) co_await sleep_for(ex_, d.delay);
         if (!*alive) co_return;
-        ++stats_.queries;
         ++p.queries;
         last = co_await call_biller(p, true);
         if (!*alive) co_return;

@@ -95,8 +95,9 @@ struct scheduled_hooks {
 };
 
 struct service_stats {
-  std::uint64_t created = 0, committed = 0, failed = 0, unknown = 0, review = 0, posts = 0,
-                queries = 0, recovered = 0, lost_races = 0, reversed = 0;
+  /// Biller calls are counted per biller by gateway/metered_biller.hpp.
+  std::uint64_t created = 0, committed = 0, failed = 0, unknown = 0, review = 0, recovered = 0,
+                lost_races = 0, reversed = 0;
   std::size_t in_flight = 0;
 };
 
