@@ -60,7 +60,6 @@ bool is_upper(char c) {
   return c >= 'A' && c <= 'Z';
 }
 
-
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
 }
@@ -448,6 +447,19 @@ void remember(demo_biller_state& s, const std::string& payment_id, payment_recor
   }
 }
 
+// A posting the journal could not make durable (the store failed: disk full) is undone, as a
+// biller's own failed transaction would be: no record of the payment id, the bill unpaid
+// again. A status query then says "no record" and the payment is posted again under the same
+// id; otherwise the biller would confirm a payment its book does not hold.
+void forget_posting(demo_biller_state& s, const std::string& payment_id) {
+  const auto it = s.payments.find(payment_id);
+  if (it == s.payments.end()) return;
+  if (const auto o = s.overlay.find(it->second.account);
+      o != s.overlay.end() && o->second.payment_id == payment_id)
+    s.overlay.erase(o);
+  s.payments.erase(it);  // its payment_order entry stays, and later erases nothing or a re-post
+}
+
 // Decides a payment and records the outcome (the biller side of async_pay).
 pay_result apply_pay(demo_biller_state& s, const pay_request& req, bool& fresh) {
   fresh = false;
@@ -607,10 +619,11 @@ void answer_durably(const std::shared_ptr<demo_biller_state>& state, const std::
                     biller::handler<void(pay_result)> done, pay_result result) {
   if (!fresh || !state->journal) return complete(state, delay, std::move(done), std::move(result));
   auto h = std::make_shared<biller::handler<void(pay_result)>>(std::move(done));
-  state->journal(posting_of(*state, payment_id), [state, h, delay,
+  state->journal(posting_of(*state, payment_id), [state, h, delay, payment_id,
                                                   result = std::move(result)](bool ok) mutable {
     auto r = ok ? std::move(result) : pay_result{pay_status::unknown, {}, {}, "could not record"};
-    asio::post(state->ex, [state, h, delay, r = std::move(r)]() mutable {
+    asio::post(state->ex, [state, h, delay, ok, payment_id, r = std::move(r)]() mutable {
+      if (!ok) forget_posting(*state, payment_id);
       complete(state, delay, std::move(*h), std::move(r));
     });
   });
@@ -635,7 +648,10 @@ void demo_biller::async_pay(pay_request req, handler<void(pay_result)> done) {
     // The biller does not answer in time; half the time it has processed the payment anyway.
     if (draw(s) < 0.5) {
       apply_pay(s, req, fresh);
-      if (fresh && s.journal) s.journal(posting_of(s, req.payment_id), [](bool) {});
+      if (fresh && s.journal)
+        s.journal(posting_of(s, req.payment_id), [state = state_, id = req.payment_id](bool ok) {
+          if (!ok) asio::post(state->ex, [state, id] { forget_posting(*state, id); });
+        });
     }
     complete(state_, s.config.timeout, std::move(done),
              pay_result{pay_status::unknown, {}, {}, "no answer (timeout_rate)"});

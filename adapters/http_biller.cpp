@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <exception>
@@ -137,6 +138,7 @@ struct pool_waiter {
   explicit pool_waiter(asio::any_io_executor ex) : timer(ex) {}
   asio::steady_timer timer;
   bool granted = false;
+  bool money = false;  ///< pay, status or reversal: served before any waiting inquiry
 };
 
 struct http_biller_state {
@@ -161,7 +163,9 @@ struct http_biller_state {
   std::size_t open = 0;
   std::vector<std::shared_ptr<http_connection>> idle;
   std::map<std::uint64_t, std::weak_ptr<http_connection>> live;
-  std::deque<std::shared_ptr<pool_waiter>> waiters;  // FIFO
+  // FIFO, except that calls about money (pay, status, reversal) wait ahead of inquiries: a
+  // subscriber who confirmed a payment is not kept waiting, then refused, behind bill lookups.
+  std::deque<std::shared_ptr<pool_waiter>> waiters;
   // Timers of pending calls (pool waits, retry backoff), so the destructor can cancel them.
   std::map<std::uint64_t, std::weak_ptr<asio::steady_timer>> timers;
   // Payment ids whose pay or reverse may have reached the biller (bounded, oldest forgotten
@@ -269,8 +273,8 @@ struct registered_timer {
 
 // A connection for one attempt: an idle one that is still usable, else a new (unconnected)
 // one if the pool has room, else wait for one to be freed until `deadline`. nullopt at the
-// deadline or on shutdown.
-awaitable<std::optional<lease>> acquire(state_ptr s, clock_type::time_point deadline) {
+// deadline or on shutdown. `money` calls queue ahead of inquiries (pool_waiter::money).
+awaitable<std::optional<lease>> acquire(state_ptr s, clock_type::time_point deadline, bool money) {
   for (;;) {
     if (s->closed) co_return std::nullopt;
     const auto now = clock_type::now();
@@ -290,7 +294,11 @@ awaitable<std::optional<lease>> acquire(state_ptr s, clock_type::time_point dead
     auto w = std::make_shared<detail::pool_waiter>(s->ex);
     const registered_timer reg(s, std::shared_ptr<asio::steady_timer>(w, &w->timer));
     w->timer.expires_at(deadline);
-    s->waiters.push_back(w);
+    w->money = money;
+    const auto behind = money ? std::find_if(s->waiters.begin(), s->waiters.end(),
+                                             [](const auto& o) { return !o->money; })
+                              : s->waiters.end();
+    s->waiters.insert(behind, w);
     co_await w->timer.async_wait(nothrow);
     if (!w->granted) std::erase(s->waiters, w);  // deadline or shutdown: no longer waiting
   }
@@ -375,8 +383,8 @@ http_request make_request(const http_biller_state& s, const wire_request& w) {
 }
 
 // `req` lives in the caller's frame for the whole await.
-awaitable<attempt_outcome> attempt_once(state_ptr s, const http_request& req) {
-  auto l = co_await acquire(s, clock_type::now() + s->cfg.connect_timeout);
+awaitable<attempt_outcome> attempt_once(state_ptr s, const http_request& req, bool money) {
+  auto l = co_await acquire(s, clock_type::now() + s->cfg.connect_timeout, money);
   if (s->closed) co_return attempt_outcome{attempt_kind::shut_down, {}, shut_down_detail};
   if (!l)
     co_return attempt_outcome{
@@ -466,7 +474,7 @@ awaitable<exchange_outcome<Result>> exchange(state_ptr s, call_kind kind, wire_r
       co_return out;
     }
     const auto circuit_before = s->breaker.current();
-    auto a = co_await attempt_once(s, req);
+    auto a = co_await attempt_once(s, req, kind != call_kind::inquire);
     out.last = a.kind;
     out.detail = std::move(a.detail);
     bool retry = false;

@@ -47,6 +47,7 @@
 #include "gateway/payments/saga.hpp"
 #include "gateway/reconcile/command.hpp"
 #include "gateway/sms/receipts.hpp"
+#include "gateway/subscriber_import.hpp"
 #include "menus/catalog.hpp"
 #include "menus/format.hpp"
 #include "store/bills.hpp"
@@ -84,45 +85,31 @@ store::db open_store(const config& cfg) {
   return std::move(*d);
 }
 
-struct new_subscriber {
-  std::string msisdn, pin, balance, language;
-};
-
 /// Registers or updates one subscriber inside the caller's transaction; "" or the reason.
 std::string apply(store::db& d, const config& cfg, new_subscriber n, std::int64_t seq) {
-  const auto msisdn = store::normalise_msisdn(n.msisdn);
-  std::string why;
-  if (!msisdn)
-    why = "msisdn must be 8..15 digits with the country code, e.g. +923001234567";
-  else if (!adapters::pin_format_ok(n.pin))
-    why = "pin must be 4 digits";
-  else if (adapters::weak_pin(n.pin))
-    why = "pin is too easy to guess (like 1234 or 0000)";
-  const auto amount = menus::parse_money(n.balance, cfg.ussd.currency);
-  if (why.empty() && !amount) why = "balance must be an amount such as 2500 or 2,500.50";
-  if (why.empty() && !n.language.empty() && n.language != "en" && n.language != "ur" &&
-      n.language != "hi" && n.language != "sw")
-    why = "language must be en, ur, hi or sw";
-  if (!why.empty()) {
+  const auto checked = check_subscriber(n, cfg.ussd.currency);
+  if (!checked.why.empty()) {
     adapters::wipe(n.pin);
-    return why;
+    return checked.why;
   }
+  const std::string& msisdn = checked.msisdn;
+  const std::int64_t amount = checked.balance;
   auto h = adapters::hash_pin(n.pin, cfg.pin.pepper, cfg.pin.iterations);
   adapters::wipe(n.pin);
-  store::subscriber_record r{*msisdn, n.language, h.hash, h.salt, h.kdf, 0, 0, now_ms()};
+  store::subscriber_record r{msisdn, n.language, h.hash, h.salt, h.kdf, 0, 0, now_ms()};
   if (auto e = store::upsert_subscriber(d, r)) return e->message;
   const auto& cur = cfg.ussd.currency;
-  const auto wallet = store::account_id(d, store::account_kind::wallet, *msisdn, cur, true);
+  const auto wallet = store::account_id(d, store::account_kind::wallet, msisdn, cur, true);
   const auto funding = store::account_id(d, store::account_kind::funding, "", cur, true);
-  store::account_id(d, store::account_kind::hold, *msisdn, cur, true);
+  store::account_id(d, store::account_kind::hold, msisdn, cur, true);
   if (!wallet || !funding) return "cannot create the wallet account";
   const auto have = store::balance(d, *wallet).value_or(0);
-  if (*amount == have) return {};
+  if (amount == have) return {};
   // The wallet is set to the amount by a transfer from (or back to) the funding account.
-  const std::string id = fmt::format("admin-balance/{}/{}/{}", *msisdn, r.created_at, seq);
-  const auto st = *amount > have
-                      ? store::transfer(d, id, *funding, *wallet, *amount - have, r.created_at)
-                      : store::transfer(d, id, *wallet, *funding, have - *amount, r.created_at);
+  const std::string id = fmt::format("admin-balance/{}/{}/{}", msisdn, r.created_at, seq);
+  const auto st = amount > have
+                      ? store::transfer(d, id, *funding, *wallet, amount - have, r.created_at)
+                      : store::transfer(d, id, *wallet, *funding, have - amount, r.created_at);
   return st == store::transfer_status::done ? std::string() : "the balance transfer failed";
 }
 
@@ -157,7 +144,7 @@ int subscriber_import(const config& cfg, const std::string& file) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (lineno == 1) {
-      if (line != "msisdn,pin,balance,language") {
+      if (line != subscriber_header) {
         std::cerr << file << ":1: the header must be msisdn,pin,balance,language\n";
         d.exec("ROLLBACK");
         return 1;
@@ -165,20 +152,13 @@ int subscriber_import(const config& cfg, const std::string& file) {
       continue;
     }
     if (line.empty()) continue;
-    std::vector<std::string> f;
-    std::size_t pos = 0;
-    while (f.size() < 5) {
-      const auto comma = line.find(',', pos);
-      f.push_back(line.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
-      if (comma == std::string::npos) break;
-      pos = comma + 1;
-    }
+    new_subscriber f;
     std::string why;
-    if (line.size() > 200 || f.size() != 4)
+    if (!split_subscriber_line(line, f))
       why = "expected 4 fields: msisdn,pin,balance,language";
     else
-      why = apply(d, cfg, {f[0], f[1], f[2], f[3]}, static_cast<std::int64_t>(lineno));
-    for (auto& x : f) adapters::wipe(x);
+      why = apply(d, cfg, f, static_cast<std::int64_t>(lineno));
+    adapters::wipe(f.pin);
     adapters::wipe(line);
     if (!why.empty()) {
       std::cerr << file << ":" << lineno << ": " << why << "\n";

@@ -1,10 +1,12 @@
 #include "gateway/config.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -133,6 +135,9 @@ std::vector<key_def> keys(config& c) {
       {"ussd", "session_timeout", &u.session_timeout},
       {"ussd", "max_session_length", &u.max_session_length},
       {"ussd", "max_sessions", &u.max_sessions},
+      {"ussd", "dials_per_msisdn", &u.dials_per_msisdn},
+      {"ussd", "dial_window", &u.dial_window},
+      {"ussd", "dial_numbers", &u.dial_numbers},
       {"ussd", "resume_window", &u.resume_window},
       {"ussd", "inquiry_timeout", &u.inquiry_timeout},
       {"ussd", "action_timeout", &u.action_timeout},
@@ -161,6 +166,7 @@ std::vector<key_def> keys(config& c) {
       {"payments", "query_initial", &c.payments.saga.query_initial},
       {"payments", "query_max", &c.payments.saga.query_max},
       {"payments", "manual_review_after", &c.payments.saga.manual_review_after},
+      {"payments", "post_retry_within", &c.payments.saga.post_retry_within},
       {"payments", "max_saved_accounts", &c.max_saved_accounts},
       {"limits", "min_amount", &c.payments.limits.min_amount},
       {"limits", "max_amount", &c.payments.limits.max_amount},
@@ -189,6 +195,7 @@ std::vector<key_def> keys(config& c) {
       {"schedule", "autopay_days", &c.schedule.autopay_days},
       {"schedule", "shortcut", &c.schedule.shortcut},
       {"admin", "listen", &c.admin.listen},
+      {"admin", "allow", &c.admin.allow},
       {"admin", "token_file", &c.admin.token_file},
       {"admin", "token", &c.admin.token},
       {"admin", "request_timeout", &c.admin.request_timeout},
@@ -265,17 +272,21 @@ std::string env_name(const key_def& k) {
   return n;
 }
 
-/// "250ms", "30s", "2m", "1h".
+/// "250ms", "30s", "2m", "1h"; at most 100 years, so that the value in milliseconds, and any
+/// clock's now() plus it in nanoseconds, stays within 64 bits.
 std::optional<milliseconds> parse_duration(std::string_view v) {
+  constexpr std::int64_t max_ms = 100LL * 365 * 24 * 3'600'000;
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc() || p == v.data() || n < 0) return std::nullopt;
   const std::string_view unit(p, static_cast<std::size_t>(v.data() + v.size() - p));
-  if (unit == "ms") return milliseconds(n);
-  if (unit == "s") return milliseconds(n * 1000);
-  if (unit == "m") return milliseconds(n * 60'000);
-  if (unit == "h") return milliseconds(n * 3'600'000);
-  return std::nullopt;
+  std::int64_t per = 0;
+  if (unit == "ms") per = 1;
+  if (unit == "s") per = 1000;
+  if (unit == "m") per = 60'000;
+  if (unit == "h") per = 3'600'000;
+  if (per == 0 || n > max_ms / per) return std::nullopt;
+  return milliseconds(n * per);
 }
 
 template <class Int>
@@ -306,7 +317,7 @@ struct setter {
           } else if constexpr (std::is_same_v<P, double*>) {
             char* end = nullptr;
             const double d = std::strtod(v.c_str(), &end);
-            if (end == v.c_str() || *end != '\0' || d < 0)
+            if (end == v.c_str() || *end != '\0' || !std::isfinite(d) || d < 0)
               return std::string("must be a number >= 0");
             *p = d;
             return std::nullopt;
@@ -358,7 +369,7 @@ struct setter {
             *p = n.as_boolean()->get();
             return std::nullopt;
           } else if constexpr (std::is_same_v<P, double*>) {
-            if (auto f = n.value<double>(); f && *f >= 0) {
+            if (auto f = n.value<double>(); f && std::isfinite(*f) && *f >= 0) {
               *p = *f;
               return std::nullopt;
             }
@@ -417,6 +428,12 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
   if (u.currency.size() != 3) err("ussd.currency", "must be an ISO 4217 code such as PKR");
   if (u.max_sessions == 0 || u.max_sessions > 10'000'000)
     err("ussd.max_sessions", "must be 1..10000000");
+  if (u.dials_per_msisdn > 1000) err("ussd.dials_per_msisdn", "must be 0..1000 (0: no limit)");
+  if (u.dials_per_msisdn > 0 &&
+      (u.dial_window < std::chrono::seconds(1) || u.dial_window > std::chrono::hours(24)))
+    err("ussd.dial_window", "must be between 1s and 24h");
+  if (u.dials_per_msisdn > 0 && (u.dial_numbers == 0 || u.dial_numbers > 10'000'000))
+    err("ussd.dial_numbers", "must be 1..10000000");
   if (u.session_timeout.count() == 0) err("ussd.session_timeout", "must be > 0");
   if (u.max_session_length < u.session_timeout)
     err("ussd.max_session_length", "must be at least session_timeout");
@@ -476,6 +493,10 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
   if (!ad.listen.empty() && !admin::parse_listen(ad.listen))
     err("admin.listen",
         "must be HOST:PORT with a numeric address, e.g. \"127.0.0.1:8780\" (or \"\": off)");
+  if (!admin::parse_allow(ad.allow))
+    err("admin.allow",
+        "must list client addresses or CIDR prefixes, e.g. \"127.0.0.0/8, ::1/128\" "
+        "(\"0.0.0.0/0, ::/0\": anyone)");
   if (!ad.token.empty() && ad.token.size() < 16)
     err("admin.token",
         "must be at least 16 characters (from admin.token_file or USSDPAY_ADMIN_TOKEN)");
@@ -576,15 +597,32 @@ void load_billers(const toml::node& node, const std::string& path, load_result& 
 }  // namespace
 
 load_result load_config(const std::string& path, char** env) {
+  std::string text;
+  if (!path.empty()) {
+    std::error_code ec;
+    std::ifstream f(path, std::ios::binary);
+    if (!f || std::filesystem::is_directory(path, ec)) {
+      load_result r;
+      r.cfg.source = path;
+      r.errors.push_back({path, 0, "", "cannot read the file"});
+      return r;
+    }
+    text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  }
+  return load_config_text(text, path, env);
+}
+
+load_result load_config_text(std::string_view toml_text, const std::string& path, char** env,
+                             const secret_reader& read_secret) {
   load_result r;
   r.cfg.source = path;
   auto defs = keys(r.cfg);
   const setter set;
 
-  if (!path.empty()) {
+  if (!path.empty() || !toml_text.empty()) {
     toml::table root;
     try {
-      root = toml::parse_file(path);
+      root = toml::parse(toml_text, path);
     } catch (const toml::parse_error& e) {
       r.errors.push_back({path, static_cast<std::uint32_t>(e.source().begin.line), "",
                           std::string(e.description())});
@@ -671,14 +709,19 @@ load_result load_config(const std::string& path, char** env) {
   }
   // Secrets from files: the first line. The password file always wins; the token and the
   // pepper only when the environment did not give them.
-  const auto secret = [&](const std::string& file, std::string_view key, std::string& into) {
-    if (file.empty()) return;
+  const secret_reader from_disk = [](const std::string& file) -> std::optional<std::string> {
     std::ifstream f(file);
     std::string line;
-    if (!f || !std::getline(f, line))
-      r.errors.push_back({path, 0, std::string(key), "cannot read " + file});
+    if (!f || !std::getline(f, line)) return std::nullopt;
+    return line;
+  };
+  const secret_reader& read = read_secret ? read_secret : from_disk;
+  const auto secret = [&](const std::string& file, std::string_view key, std::string& into) {
+    if (file.empty()) return;
+    if (auto line = read(file))
+      into = std::move(*line);
     else
-      into = line;
+      r.errors.push_back({path, 0, std::string(key), "cannot read " + file});
   };
   secret(r.cfg.smpp_password_file, "smpp.password_file", r.cfg.smpp.link.password);
   if (r.cfg.admin.token.empty())

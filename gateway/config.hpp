@@ -7,7 +7,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adapters/biller.hpp"
@@ -137,6 +140,16 @@ struct load_result {
 /// Loads `path` (TOML) over the defaults, then applies environment overrides from `env`
 /// (normally ::environ). Collects every error instead of stopping at the first.
 load_result load_config(const std::string& path, char** env);
+
+/// The first line of a secret file (smpp.password_file, admin.token_file, pin.pepper_file), or
+/// nullopt when it cannot be read.
+using secret_reader = std::function<std::optional<std::string>(const std::string& file)>;
+
+/// load_config over TOML text already in memory (load_config reads the file and calls this):
+/// `path` names it in errors and relative paths resolve against its directory; secret files are
+/// read through `read_secret` (from disk when empty). No other file is read.
+load_result load_config_text(std::string_view toml, const std::string& path, char** env,
+                             const secret_reader& read_secret = {});
 
 /// "file:line: key: message" for each error.
 std::string format_errors(const std::vector<config_error>& errors);

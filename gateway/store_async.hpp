@@ -4,9 +4,13 @@
 // such as shared_ptrs must not be built inside the co_await.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/any_io_executor.hpp>
@@ -19,6 +23,33 @@
 
 namespace ussdpay {
 
+/// Logs failed writes without flooding: when the disk is full every job fails, thousands a
+/// second. The first failure is logged at once; later ones at most once per `every`, with how
+/// many were left out since. Called on the writer's thread.
+inline void log_write_failure(const std::string& why,
+                              std::chrono::steady_clock::duration every = std::chrono::seconds(5)) {
+  static std::mutex m;
+  static std::chrono::steady_clock::time_point last{};
+  static std::uint64_t left_out = 0;
+  const auto now = std::chrono::steady_clock::now();
+  std::uint64_t also = 0;
+  {
+    std::lock_guard lock(m);
+    if (last != std::chrono::steady_clock::time_point{} && now - last < every) {
+      ++left_out;
+      return;
+    }
+    last = now;
+    also = left_out;
+    left_out = 0;
+  }
+  if (also > 0)
+    spdlog::error("store: write failed: {} (and {} more failed writes since the last report)", why,
+                  also);
+  else
+    spdlog::error("store: write failed: {}", why);
+}
+
 /// Runs `job` on the group writer; resumes on `ex` with whether it committed.
 inline boost::asio::awaitable<bool> on_writer(store::group_writer& w,
                                               boost::asio::any_io_executor ex,
@@ -29,7 +60,7 @@ inline boost::asio::awaitable<bool> on_writer(store::group_writer& w,
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
         auto resume = [h, ex](bool ok) { asio::post(ex, [h, ok] { std::move (*h)(ok); }); };
         if (!w.submit(std::move(job), [resume](bool committed, std::optional<store::db_error> e) {
-              if (e) spdlog::error("store: write failed: {}", e->message);
+              if (e) log_write_failure(e->message);
               resume(committed);
             }))
           resume(false);

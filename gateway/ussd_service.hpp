@@ -44,6 +44,8 @@ class ussd_service {
  private:
   void run_action(const ussd::action_call& call);
   void arm_sweep();
+  void on_refused(std::string_view msisdn, ussd::dial_refusal why, bool first);
+  void summarise_refusals(ussd::clock_type::time_point now);
   void wait_for_screens(ussd::clock_type::time_point deadline, std::function<void()> done);
 
   boost::asio::any_io_executor ex_;
@@ -53,6 +55,13 @@ class ussd_service {
   ussd::dialogs dialogs_;
   boost::asio::steady_timer sweep_;
   boost::asio::steady_timer drain_timer_;
+  // Refused dials are logged without flooding the log: the first few numbers over their limit
+  // per summary_every by name, a busy table once per summary_every, then one summary line.
+  struct refusal_log {
+    ussd::clock_type::time_point last_summary{}, last_busy_warn{};
+    std::uint64_t rate_limited = 0, busy = 0;  // the counters at the last summary
+    std::uint32_t named = 0;                   // numbers named since the last summary
+  } refusal_log_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

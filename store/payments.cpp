@@ -214,11 +214,11 @@ enqueue_status enqueue_message(db& d, std::string_view ref, std::string_view kin
 }
 
 std::vector<outbox_message> due_messages(db& d, std::int64_t now, std::int64_t after_id,
-                                         std::size_t limit) {
+                                         std::size_t limit, std::int64_t latest) {
   stmt s(d, "SELECT " + std::string(message_columns) +
                 " FROM outbox INDEXED BY outbox_queued_by_id WHERE state = 'queued' AND id > ? "
-                "AND next_at <= ? ORDER BY id LIMIT ?");
-  s.bind(1, after_id).bind(2, now).bind(3, static_cast<std::int64_t>(limit));
+                "AND (next_at <= ? OR next_at > ?) ORDER BY id LIMIT ?");
+  s.bind(1, after_id).bind(2, now).bind(3, latest).bind(4, static_cast<std::int64_t>(limit));
   return read_messages(s);
 }
 

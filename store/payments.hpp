@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,9 +93,12 @@ enum class enqueue_status : std::uint8_t { queued, already_queued, failed };
 enqueue_status enqueue_message(db& d, std::string_view ref, std::string_view kind,
                                std::string_view msisdn, std::string_view body, std::int64_t now);
 /// Queued messages due by `now` with an id above `after_id`, in id order: a sender pages
-/// through the queue with the last id it read.
-std::vector<outbox_message> due_messages(db& d, std::int64_t now, std::int64_t after_id,
-                                         std::size_t limit);
+/// through the queue with the last id it read. A message due after `latest` is due now too:
+/// no retry waits that long (the sender passes now + its longest back-off), so the wall clock
+/// went back since it was scheduled, and it would otherwise wait as long as the clock jumped.
+std::vector<outbox_message> due_messages(
+    db& d, std::int64_t now, std::int64_t after_id, std::size_t limit,
+    std::int64_t latest = std::numeric_limits<std::int64_t>::max());
 /// One message's new state after a submit (see update_message).
 struct message_update {
   std::int64_t id = 0;

@@ -26,6 +26,7 @@
 #include "gateway/sms/outbox.hpp"
 #include "gateway/store_async.hpp"
 #include "gateway/ussd_service.hpp"
+#include "store/ledger.hpp"
 #include "store/payments.hpp"
 
 namespace ussdpay::admin {
@@ -111,18 +112,14 @@ struct routes {
 
   asio::awaitable<reply> operator()(const request& req) const {
     const std::string_view target(req.target().data(), req.target().size());
-    const auto q = target.find('?');
-    const std::string_view path = target.substr(0, q);
-    const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
-    constexpr std::string_view one = "/api/payments/", resolve_suffix = "/resolve";
-    const bool resolving = path.size() > one.size() + resolve_suffix.size() &&
-                           path.starts_with(one) && path.ends_with(resolve_suffix);
-    if (req.method() != (resolving ? http::verb::post : http::verb::get))
-      co_return error_reply(405, resolving ? "resolve with POST" : "only GET is served here");
-    if (path == "/health") co_return json_reply(200, json::object{{"status", "ok"}});
+    using k = route::kind_t;
+    const route rt = route_of(req.method(), target);
+    if (rt.kind == k::wrong_method) co_return error_reply(405, rt.why);
+    if (rt.kind == k::health) co_return json_reply(200, json::object{{"status", "ok"}});
     // The status page carries no data: it asks /api/status with the token it is given.
-    if (path == "/") co_return reply{200, "text/html; charset=utf-8", std::string(status_page())};
-    if (path == "/ready") co_return co_await ready();
+    if (rt.kind == k::status_page)
+      co_return reply{200, "text/html; charset=utf-8", std::string(status_page())};
+    if (rt.kind == k::ready) co_return co_await ready();
     if (cfg.token.empty()) co_return error_reply(403, "no admin token is configured");
     const auto auth = req[http::field::authorization];
     if (!bearer_ok(std::string_view(auth.data(), auth.size()), cfg.token)) {
@@ -130,13 +127,11 @@ struct routes {
       r.www_authenticate = R"(Bearer realm="ussdpay")";
       co_return r;
     }
-    if (path == "/metrics") co_return co_await metrics();
-    if (path == "/api/status") co_return co_await status();
-    if (path == "/api/payments") co_return co_await payments(query);
-    if (resolving)
-      co_return co_await resolve(
-          path.substr(one.size(), path.size() - one.size() - resolve_suffix.size()), req.body());
-    if (path.starts_with(one)) co_return co_await payment(path.substr(one.size()));
+    if (rt.kind == k::metrics) co_return co_await metrics();
+    if (rt.kind == k::status) co_return co_await status();
+    if (rt.kind == k::payments) co_return co_await payments(rt.query);
+    if (rt.kind == k::resolve) co_return co_await resolve(rt.ref, req.body());
+    if (rt.kind == k::payment) co_return co_await payment(rt.ref);
     co_return error_reply(404, "no such resource");
   }
 
@@ -232,25 +227,11 @@ struct routes {
   /// POST /api/payments/REF/resolve {"outcome": "paid"|"not_paid", "biller_reference": "...",
   /// "note": "who and why"}: 200 with the payment and its receipt; 400, 404 or 409 (not open).
   asio::awaitable<reply> resolve(std::string_view ref, const std::string& body) const {
-    boost::system::error_code ec;
-    const auto v = json::parse(body, ec);
-    const auto* o = ec ? nullptr : v.if_object();
-    if (o == nullptr) co_return error_reply(400, "the body is a JSON object");
-    auto text = [o](std::string_view key) -> std::optional<std::string> {
-      const auto* f = o->if_contains(key);
-      if (f == nullptr) return std::string();
-      if (!f->is_string()) return std::nullopt;
-      return std::string(f->get_string());
-    };
-    const auto outcome = text("outcome"), biller_ref = text("biller_reference"),
-               note = text("note");
-    if (!outcome || !biller_ref || !note || (*outcome != "paid" && *outcome != "not_paid"))
-      co_return error_reply(400,
-                            R"(outcome: "paid" or "not_paid"; biller_reference and note: strings)");
-    payments::resolution r{std::string(ref), *outcome == "paid", *biller_ref, *note};
-    if (auto why = payments::check_resolution(r); !why.empty()) co_return error_reply(400, why);
+    auto req = parse_resolve(ref, body);
+    if (!req.error.empty()) co_return error_reply(400, req.error);
     // Named before the co_await: GCC 12 mishandles lambda temporaries in co_await expressions.
-    auto start = [&service = src.payments, r = std::move(r), ex = ex](auto handler) mutable {
+    auto start = [&service = src.payments, r = std::move(req.resolution),
+                  ex = ex](auto handler) mutable {
       auto h = std::make_shared<decltype(handler)>(std::move(handler));
       // Resumed from the executor, never from inside the service's own coroutine.
       service.resolve(std::move(r), [h, ex](payments::resolve_result got) {
@@ -280,31 +261,14 @@ struct routes {
   }
 
   asio::awaitable<reply> payments(std::string_view query) const {
-    const auto msisdn = param(query, "msisdn");
-    const auto state_text = param(query, "state");
-    std::size_t limit = 20;
-    if (const auto l = param(query, "limit")) {
-      unsigned n = 0;
-      auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
-      if (ec != std::errc() || p != l->data() + l->size() || n == 0 || n > 100)
-        co_return error_reply(400, "limit: 1..100");
-      limit = n;
-    }
-    std::optional<store::payment_state> state;
-    if (state_text) {
-      state = store::parse_payment_state(*state_text);
-      if (!state) co_return error_reply(400, "state: CREATED, UNKNOWN, MANUAL_REVIEW, ...");
-    }
-    if (!msisdn == !state) co_return error_reply(400, "give msisdn=N or state=S");
+    const auto q = parse_payments_query(query);
+    if (!q.error.empty()) co_return error_reply(400, q.error);
     auto out = std::make_shared<std::vector<store::payment_record>>();
-    std::function<void(store::db&)> read = [out, msisdn, state, limit](store::db& d) {
-      if (msisdn) {
-        std::string digits = *msisdn;
-        if (!digits.empty() && digits.front() == '+') digits.erase(0, 1);
-        *out = store::recent_payments(d, digits, limit);
-      } else {
-        *out = store::payments_in_state(d, *state, limit);
-      }
+    std::function<void(store::db&)> read = [out, q](store::db& d) {
+      if (q.msisdn)
+        *out = store::recent_payments(d, *q.msisdn, q.limit);
+      else
+        *out = store::payments_in_state(d, *q.state, q.limit);
     };
     if (!co_await on_reader(src.readers, ex, std::move(read)))
       co_return error_reply(503, "the store is busy");
@@ -385,6 +349,9 @@ struct routes {
     const auto& dialogs = src.ussd.dialogs();
     m.family("ussdpay_ussd_live_dialogs", "gauge", "USSD dialogs open now");
     m.sample("ussdpay_ussd_live_dialogs", n(dialogs.live()));
+    m.family("ussdpay_ussd_dial_limit_numbers", "gauge",
+             "numbers the per-number dial limit remembers (at most [ussd] dial_numbers)");
+    m.sample("ussdpay_ussd_dial_limit_numbers", n(dialogs.rate_tracked()));
     m.family("ussdpay_ussd_hop_latency_seconds", "histogram",
              "from a dial or reply arriving to the screen that answers it leaving");
     m.histogram("ussdpay_ussd_hop_latency_seconds", {}, src.ussd.hop_latency());
@@ -397,6 +364,7 @@ struct routes {
                            {"aborted", ds.aborted},
                            {"expired", ds.expired},
                            {"busy", ds.busy},
+                           {"rate_limited", ds.rate_limited},
                            {"resumed", ds.resumed},
                            {"unknown_code", ds.unknown_code}})
       m.sample("ussdpay_ussd_dialogs_total", {{"event", what}}, n(v));
@@ -495,6 +463,84 @@ struct routes {
 };
 
 }  // namespace
+
+route route_of(http::verb method, std::string_view target) {
+  const auto q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+  constexpr std::string_view one = "/api/payments/", resolve_suffix = "/resolve";
+  const bool resolving = path.size() > one.size() + resolve_suffix.size() &&
+                         path.starts_with(one) && path.ends_with(resolve_suffix);
+  using k = route::kind_t;
+  if (method != (resolving ? http::verb::post : http::verb::get))
+    return {k::wrong_method, {}, {}, resolving ? "resolve with POST" : "only GET is served here"};
+  if (path == "/health") return {k::health};
+  if (path == "/") return {k::status_page};
+  if (path == "/ready") return {k::ready};
+  if (path == "/metrics") return {k::metrics};
+  if (path == "/api/status") return {k::status};
+  if (path == "/api/payments") return {k::payments, {}, query};
+  if (resolving)
+    return {k::resolve, path.substr(one.size(), path.size() - one.size() - resolve_suffix.size())};
+  if (path.starts_with(one)) return {k::payment, path.substr(one.size())};
+  return {k::not_found};
+}
+
+payments_query parse_payments_query(std::string_view query) {
+  payments_query out;
+  if (const auto m = param(query, "msisdn")) {
+    // As subscribers are stored: E.164 digits ("+92...", "0092..." and "92..." alike).
+    out.msisdn = store::normalise_msisdn(*m);
+    if (!out.msisdn) {
+      out.error = "msisdn: 8..15 digits with the country code";
+      return out;
+    }
+  }
+  const auto state_text = param(query, "state");
+  if (const auto l = param(query, "limit")) {
+    unsigned n = 0;
+    auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), n);
+    if (ec != std::errc() || p != l->data() + l->size() || n == 0 || n > 100) {
+      out.error = "limit: 1..100";
+      return out;
+    }
+    out.limit = n;
+  }
+  if (state_text) {
+    out.state = store::parse_payment_state(*state_text);
+    if (!out.state) {
+      out.error = "state: CREATED, UNKNOWN, MANUAL_REVIEW, ...";
+      return out;
+    }
+  }
+  if (!out.msisdn == !out.state) out.error = "give msisdn=N or state=S";
+  return out;
+}
+
+resolve_request parse_resolve(std::string_view ref, std::string_view body) {
+  resolve_request out;
+  boost::system::error_code ec;
+  const auto v = json::parse(body, ec);
+  const auto* o = ec ? nullptr : v.if_object();
+  if (o == nullptr) {
+    out.error = "the body is a JSON object";
+    return out;
+  }
+  auto text = [o](std::string_view key) -> std::optional<std::string> {
+    const auto* f = o->if_contains(key);
+    if (f == nullptr) return std::string();
+    if (!f->is_string()) return std::nullopt;
+    return std::string(f->get_string());
+  };
+  const auto outcome = text("outcome"), biller_ref = text("biller_reference"), note = text("note");
+  if (!outcome || !biller_ref || !note || (*outcome != "paid" && *outcome != "not_paid")) {
+    out.error = R"(outcome: "paid" or "not_paid"; biller_reference and note: strings)";
+    return out;
+  }
+  out.resolution = {std::string(ref), *outcome == "paid", *biller_ref, *note};
+  out.error = payments::check_resolution(out.resolution);
+  return out;
+}
 
 route_fn make_routes(asio::any_io_executor ex, const admin_config& cfg, admin_sources src) {
   auto past = std::make_shared<history>();

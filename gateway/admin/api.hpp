@@ -17,13 +17,19 @@
 // pool. Nothing here shows a PIN: the store has none to show.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/beast/http/verb.hpp>
 
 #include "gateway/admin/server.hpp"
+#include "gateway/payments/resolve.hpp"
+#include "store/payments.hpp"
 
 namespace ussdpay {
 class ussd_service;
@@ -65,5 +71,48 @@ route_fn make_routes(boost::asio::any_io_executor ex, const admin_config& cfg, a
 
 /// Whether `authorization` ("Bearer <token>") carries `token`, compared in constant time.
 bool bearer_ok(std::string_view authorization, std::string_view token);
+
+// What the routes read from a request before any store is asked, as pure functions (unit tests
+// and tests/fuzz/admin_request_fuzz.cpp): every byte of them comes from the client.
+
+/// Which route a request's method and target (path, then '?' and the query) ask for.
+struct route {
+  enum class kind_t : std::uint8_t {
+    wrong_method,  ///< 405 with `why`
+    status_page,
+    health,
+    ready,
+    metrics,
+    status,
+    payments,  ///< `query` holds the query string
+    payment,   ///< `ref` holds REF of /api/payments/REF
+    resolve,   ///< `ref` holds REF of /api/payments/REF/resolve
+    not_found,
+  };
+  kind_t kind = kind_t::not_found;
+  std::string_view ref = {};    ///< within the target
+  std::string_view query = {};  ///< within the target
+  std::string_view why = {};
+};
+route route_of(boost::beast::http::verb method, std::string_view target);
+
+/// GET /api/payments?msisdn=N or ?state=S, with an optional limit=1..100 (20 without): what to
+/// list, or the 400's reason in `error` (also for an N that is not an MSISDN).
+struct payments_query {
+  std::optional<std::string> msisdn;  ///< E.164 digits (store::normalise_msisdn)
+  std::optional<store::payment_state> state;
+  std::size_t limit = 20;
+  std::string error = {};
+};
+payments_query parse_payments_query(std::string_view query);
+
+/// The body of POST /api/payments/REF/resolve ({"outcome": "paid"|"not_paid",
+/// "biller_reference": "...", "note": "..."}) as a resolution checked by
+/// payments::check_resolution, or the 400's reason in `error`.
+struct resolve_request {
+  payments::resolution resolution;
+  std::string error = {};
+};
+resolve_request parse_resolve(std::string_view ref, std::string_view body);
 
 }  // namespace ussdpay::admin

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <type_traits>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -44,6 +45,113 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_vi
   return std::pair{host, static_cast<std::uint16_t>(port)};
 }
 
+namespace {
+bool host_bits_set(const asio::ip::address& a, unsigned bits) {
+  if (a.is_v4()) return bits < 32 && (a.to_v4().to_uint() & (0xFFFFFFFFu >> bits)) != 0;
+  const auto bytes = a.to_v6().to_bytes();
+  for (unsigned i = bits; i < 128; ++i)
+    if (bytes[i / 8] & (0x80u >> (i % 8))) return true;
+  return false;
+}
+}  // namespace
+
+std::optional<std::vector<address_prefix>> parse_allow(std::string_view text) {
+  std::vector<address_prefix> out;
+  for (bool more = true; more;) {
+    const auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    more = comma != std::string_view::npos;  // "a," has an empty entry after the comma
+    text = more ? text.substr(comma + 1) : std::string_view();
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) return std::nullopt;
+    const auto slash = item.find('/');
+    boost::system::error_code ec;
+    const auto a = asio::ip::make_address(std::string(item.substr(0, slash)), ec);
+    if (ec) return std::nullopt;
+    const unsigned max_bits = a.is_v4() ? 32 : 128;
+    unsigned bits = max_bits;
+    if (slash != std::string_view::npos) {
+      const auto b = item.substr(slash + 1);
+      auto [p, bec] = std::from_chars(b.data(), b.data() + b.size(), bits);
+      if (bec != std::errc() || p != b.data() + b.size() || b.empty() || bits > max_bits)
+        return std::nullopt;
+    }
+    // Bits set past the prefix ("10.1.2.0/16") are a typo for some other network: refused.
+    if (host_bits_set(a, bits)) return std::nullopt;
+    const address_prefix pre{a, bits};
+    out.push_back(pre);
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+bool allowed(const std::vector<address_prefix>& allow, const asio::ip::address& given) {
+  asio::ip::address a = given;
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  for (const auto& p : allow) {
+    if (p.address.is_v4() != a.is_v4()) continue;
+    if (a.is_v4()) {
+      const std::uint32_t mask = p.bits == 0 ? 0 : 0xFFFFFFFFu << (32 - p.bits);
+      if ((a.to_v4().to_uint() & mask) == (p.address.to_v4().to_uint() & mask)) return true;
+      continue;
+    }
+    const auto x = a.to_v6().to_bytes(), y = p.address.to_v6().to_bytes();
+    bool same = true;
+    for (unsigned i = 0; i < p.bits && same; ++i)
+      same = ((x[i / 8] ^ y[i / 8]) & (0x80u >> (i % 8))) == 0;
+    if (same) return true;
+  }
+  return false;
+}
+
+std::string loggable(std::string_view text, std::size_t max_chars) {
+  // JSON string escapes (\" \\ \uXXXX), so a JSON log line stays one valid object, and a text
+  // line one line. Besides C0 controls and DEL: C1 controls (U+0080..U+009F, which some
+  // terminals obey) and the bidirectional overrides and isolates (U+202A..U+202E,
+  // U+2066..U+2069), which reorder what a reader sees.
+  std::string out;
+  out.reserve(std::min(text.size(), max_chars) + 16);
+  std::size_t at = 0;
+  const auto octet = [&](std::size_t i) {
+    return i < text.size() ? static_cast<unsigned char>(text[i]) : 0u;
+  };
+  while (at < text.size() && out.size() < max_chars) {
+    const unsigned c = octet(at);
+    unsigned len = 0;  // octets of a code point shown as \uXXXX instead, 0: none
+    unsigned hidden = c;
+    if (c < 0x20 || c == 0x7F) {
+      len = 1;
+    } else if (c == 0xC2 && octet(at + 1) >= 0x80 && octet(at + 1) <= 0x9F) {
+      hidden = octet(at + 1);
+      len = 2;
+    } else if (c == 0xE2 &&
+               ((octet(at + 1) == 0x80 && octet(at + 2) >= 0xAA && octet(at + 2) <= 0xAE) ||
+                (octet(at + 1) == 0x81 && octet(at + 2) >= 0xA6 && octet(at + 2) <= 0xA9))) {
+      hidden = 0x2000 + ((octet(at + 1) & 0x3F) << 6) + (octet(at + 2) & 0x3F);
+      len = 3;
+    }
+    if (len > 0) {
+      out += fmt::format("\\u{:04x}", hidden);
+      at += len;
+      continue;
+    }
+    if (c == '\\' || c == '"') out += '\\';
+    out += static_cast<char>(c);
+    ++at;
+  }
+  if (at < text.size()) {
+    // Cut between characters, not inside one (other octets past 0x7F are copied one for one).
+    while (at > 0 && (octet(at) & 0xC0) == 0x80 && (out.back() & 0x80) != 0) {
+      --at;
+      out.pop_back();
+    }
+    out += fmt::format("...(+{} bytes)", text.size() - at);
+  }
+  return out;
+}
+
 std::shared_ptr<ssl::context> make_server_tls_context(const admin_config& cfg, std::string& why) {
   if (!cfg.tls()) return nullptr;
   for (const auto& [key, file] : {std::pair{"admin.tls_cert_file", &cfg.tls_cert_file},
@@ -80,13 +188,32 @@ struct http_server::state {
         cfg(std::move(c)),
         routes(std::move(r)),
         tls(std::move(t)),
+        allow(parse_allow(cfg.allow).value_or(std::vector<address_prefix>{})),
         acceptor(ex) {}
   asio::any_io_executor ex;
   admin_config cfg;
   route_fn routes;
   std::shared_ptr<ssl::context> tls;  ///< nullptr: plain HTTP
+  std::vector<address_prefix> allow;  ///< empty (a bad list --check-config refused): nobody
   tcp::acceptor acceptor;
   server_stats stats;
+  /// Refusals are logged at most once a second per kind, with how many were not.
+  struct paced {
+    std::chrono::steady_clock::time_point last{};
+    std::uint64_t held = 0;
+    /// Whether to log now; `more` is how many went unlogged since the last line.
+    bool due(std::uint64_t& more) {
+      const auto now = std::chrono::steady_clock::now();
+      if (last != std::chrono::steady_clock::time_point{} && now - last < std::chrono::seconds(1)) {
+        ++held;
+        return false;
+      }
+      last = now;
+      more = held;
+      held = 0;
+      return true;
+    }
+  } log_address, log_auth, log_bad, log_full;
   std::uint32_t open = 0;
   bool alive = true;
 };
@@ -114,8 +241,13 @@ constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
 
 // One connection, plain (tcp_stream) or TLS (ssl_stream<tcp_stream>): the same limits, timeouts
 // and keep-alive either way. Only the handshake before and the close_notify after differ.
+std::string since(std::uint64_t more) {
+  return more == 0 ? std::string() : fmt::format(" ({} more since the last such line)", more);
+}
+
 template <class Stream>
-asio::awaitable<void> serve(std::shared_ptr<http_server::state> s, Stream stream) {
+asio::awaitable<void> serve(std::shared_ptr<http_server::state> s, Stream stream,
+                            std::string peer) {
   auto& tcp_layer = beast::get_lowest_layer(stream);
   boost::system::error_code ec;
   if constexpr (is_tls<Stream>) {
@@ -144,6 +276,9 @@ asio::awaitable<void> serve(std::shared_ptr<http_server::state> s, Stream stream
       // Malformed or too large: say so once and close.
       ++s->stats.bad_requests;
       const bool large = ec == http::error::header_limit || ec == http::error::body_limit;
+      if (std::uint64_t more = 0; s->log_bad.due(more))
+        spdlog::warn("admin: a request from {} refused with {}: {}{}", peer, large ? 413 : 400,
+                     ec.message(), since(more));
       reply r{large ? 413u : 400u, "text/plain", large ? "request too large\n" : "bad request\n"};
       auto res = make_response(r, 11, false);
       tcp_layer.expires_after(s->cfg.request_timeout);
@@ -153,6 +288,15 @@ asio::awaitable<void> serve(std::shared_ptr<http_server::state> s, Stream stream
     ++s->stats.requests;
     auto req = parser.release();
     const reply r = co_await s->routes(req);
+    if (r.status == 401) {
+      ++s->stats.unauthorized;
+      // The target as data, cut short; never the Authorization header.
+      const std::string_view target(req.target().data(), req.target().size());
+      if (std::uint64_t more = 0; s->log_auth.due(more))
+        spdlog::warn("admin: 401 for {} {} from {}: no valid bearer token{}",
+                     std::string_view(req.method_string().data(), req.method_string().size()),
+                     loggable(target, 100), peer, since(more));
+    }
     auto res = make_response(r, req.version(), req.keep_alive() && s->alive);
     tcp_layer.expires_after(s->cfg.request_timeout);
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
@@ -177,8 +321,24 @@ asio::awaitable<void> accept_loop(std::shared_ptr<http_server::state> s) {
       if (!s->alive || ec == asio::error::operation_aborted) co_return;
       continue;  // e.g. EMFILE: try the next one
     }
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec) {  // gone already
+      socket.close(ec);
+      continue;
+    }
+    if (!allowed(s->allow, peer.address())) {
+      ++s->stats.not_allowed;
+      if (std::uint64_t more = 0; s->log_address.due(more))
+        spdlog::warn("admin: refused a connection from {} (not in [admin] allow){}",
+                     peer.address().to_string(), since(more));
+      socket.close(ec);
+      continue;
+    }
     if (s->open >= s->cfg.max_connections) {
       ++s->stats.refused;
+      if (std::uint64_t more = 0; s->log_full.due(more))
+        spdlog::warn("admin: {} connections open ([admin] max_connections): one from {} closed{}",
+                     s->open, peer.address().to_string(), since(more));
       socket.close(ec);
       continue;
     }
@@ -189,10 +349,14 @@ asio::awaitable<void> accept_loop(std::shared_ptr<http_server::state> s) {
       if (e) spdlog::error("admin: a connection ended with an exception");
     };
     if (s->tls)
-      asio::co_spawn(s->ex, serve(s, tls_stream(beast::tcp_stream(std::move(socket)), *s->tls)),
+      asio::co_spawn(s->ex,
+                     serve(s, tls_stream(beast::tcp_stream(std::move(socket)), *s->tls),
+                           peer.address().to_string()),
                      std::move(done));
     else
-      asio::co_spawn(s->ex, serve(s, beast::tcp_stream(std::move(socket))), std::move(done));
+      asio::co_spawn(s->ex,
+                     serve(s, beast::tcp_stream(std::move(socket)), peer.address().to_string()),
+                     std::move(done));
   }
 }
 

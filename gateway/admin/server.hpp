@@ -1,9 +1,10 @@
 // The admin HTTP/1.1 server (Boost.Beast) on the network thread: one coroutine per connection,
 // keep-alive, everything the peer controls bounded (header 8 KiB, body 64 KiB, one request
 // within request_timeout, at most max_connections at once; past that a connection is closed at
-// once). Optionally HTTPS (TLS 1.2 or later, the handshake within request_timeout too): the same
-// connection coroutine serves both, templated on the stream. What each request gets is the
-// routes' business (gateway/admin/api.hpp).
+// once). Only clients whose address is in [admin] allow are served (loopback by default); any
+// other connection is closed at once, unanswered. Optionally HTTPS (TLS 1.2 or later, the handshake
+// within request_timeout too): the same connection coroutine serves both, templated on the stream.
+// What each request gets is the routes' business (gateway/admin/api.hpp).
 #pragma once
 
 #include <chrono>
@@ -12,9 +13,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -29,6 +33,11 @@ struct admin_config {
   /// "HOST:PORT" to listen on; "" turns the API off. Loopback by default: serve TLS
   /// (tls_cert_file) before exposing it.
   std::string listen = "127.0.0.1:8780";
+  /// Client addresses served: CIDR prefixes or single addresses, comma-separated
+  /// ("10.1.0.0/16, 192.0.2.7, ::1"); "0.0.0.0/0, ::/0" serves anyone. A connection from any
+  /// other address is closed at once, unanswered, and logged (warn) with that address.
+  /// Loopback only by default; an empty list is a configuration error.
+  std::string allow = "127.0.0.0/8, ::1/128";
   /// The bearer token every request but /health and /ready must carry
   /// ("Authorization: Bearer <token>"), from token_file's first line or USSDPAY_ADMIN_TOKEN. At
   /// least 16 characters. Without one, only /health and /ready answer.
@@ -68,6 +77,10 @@ using route_fn = std::function<boost::asio::awaitable<reply>(const request&)>;
 
 struct server_stats {
   std::uint64_t connections = 0, refused = 0, requests = 0, bad_requests = 0;
+  /// Connections closed because their address is not in [admin] allow.
+  std::uint64_t not_allowed = 0;
+  /// Requests answered 401 (no bearer token, a wrong one, another scheme).
+  std::uint64_t unauthorized = 0;
 };
 
 class http_server {
@@ -95,5 +108,22 @@ class http_server {
 
 /// "HOST:PORT" split, the port checked; nullopt when malformed.
 std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text);
+
+/// One [admin] allow entry: an address and how many leading bits of it must match.
+struct address_prefix {
+  boost::asio::ip::address address;
+  unsigned bits = 0;
+};
+/// "127.0.0.0/8, ::1" (commas, spaces around them); nullopt when an entry is malformed (a bad
+/// address, bits past 32 or 128, bits set past the prefix) or there is none.
+std::optional<std::vector<address_prefix>> parse_allow(std::string_view text);
+/// Whether `a` is within one of `allow` (an IPv4 address mapped into IPv6 is matched as IPv4).
+bool allowed(const std::vector<address_prefix>& allow, const boost::asio::ip::address& a);
+
+/// Text the peer sent (a request target, a USSD input) as it may go into a log line, text or
+/// JSON: `"` and `\` escaped, control characters (C0, DEL, C1) and bidirectional overrides as
+/// \uXXXX, so it can neither forge a line, break a JSON one, nor reorder what a reader sees; at
+/// most about `max_chars` of it, with how many octets more there were.
+std::string loggable(std::string_view text, std::size_t max_chars);
 
 }  // namespace ussdpay::admin

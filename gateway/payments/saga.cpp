@@ -26,6 +26,12 @@ decision on_answer(const saga_config& c, const store::payment_record& p,
       // A re-post that could not be sent says nothing about the posts before it (one may still
       // be on its way, from before a restart): the outcome stays unknown, the hold stays.
       if (answer.code == adapters::code_not_sent && p.queries > 0) break;
+      // The first post never left (our connection pool was busy, the biller refused the
+      // connection): the same post a moment later is as safe, and better than failing a payment
+      // the subscriber confirmed. A clock that went back counts as out of time.
+      if (answer.code == adapters::code_not_sent && !from_query && now_ms >= p.created_at &&
+          now_ms - p.created_at < c.post_retry_within.count())
+        return {command::post, c.query_initial};
       return {command::fail};
     case pay_status::unknown:
       break;

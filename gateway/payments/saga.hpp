@@ -1,7 +1,8 @@
 // The payment saga as an I/O-free state machine (design.md section 4):
 //
 //   CREATED --post--> POSTING --accepted--> COMMITTED           (hold -> biller + fees; receipt)
-//                        |    --rejected--> FAILED              (hold -> wallet; SMS: refunded)
+//      ^                 |    --rejected--> FAILED              (hold -> wallet; SMS: refunded)
+//      +-- not sent, within post_retry_within (query_initial apart) --+
 //                        |    --unknown---> UNKNOWN --query--> accepted | rejected (as above)
 //                        |                     |     --no record--> POSTING again (same id)
 //                        |                     |     --unknown----> UNKNOWN (back-off)
@@ -33,6 +34,10 @@ struct saga_config {
   std::chrono::milliseconds query_max{60'000};
   /// An outcome still unknown this long after the payment was created goes to MANUAL_REVIEW.
   std::chrono::milliseconds manual_review_after{30 * 60'000};
+  /// A first post that could not even be sent (no free connection to the biller, connect or TLS
+  /// refused: the biller never saw it) is sent again every query_initial for this long after the
+  /// payment was created; after that it fails and the money goes back. 0 = fail at once.
+  std::chrono::milliseconds post_retry_within{10'000};
 };
 
 /// What the driver does next.

@@ -547,6 +547,8 @@ asio::awaitable<void> service::drive(payment_record p, decision d, std::shared_p
   while (*alive) {
     switch (d.what) {
       case command::post:
+        if (d.delay.count() > 0) co_await sleep_for(ex_, d.delay);
+        if (!*alive) co_return;
         last = co_await call_biller(p, false);
         if (!*alive) co_return;
         d = on_answer(cfg_.saga, p, last, false, now_ms());

@@ -131,8 +131,10 @@ asio::awaitable<void> outbox_sender::run() {
       auto due = std::make_shared<std::vector<store::outbox_message>>();
       const auto after = cursor_;
       const auto limit = page;
-      std::function<void(store::db&)> job = [due, after, limit](store::db& d) {
-        *due = store::due_messages(d, now_ms(), after, limit);
+      const std::int64_t longest = cfg_.retry_max.count();
+      std::function<void(store::db&)> job = [due, after, limit, longest](store::db& d) {
+        const auto now = now_ms();  // wall clock: next_at is durable, across restarts
+        *due = store::due_messages(d, now, after, limit, now + longest);
       };
       const bool read = co_await on_reader(readers_, ex_, std::move(job));
       if (!*alive) co_return;

@@ -22,6 +22,92 @@ std::string msisdn_text(std::uint64_t key) {
   return s;
 }
 
+// --- dial_limiter ------------------------------------------------------------------------------
+
+dial_limiter::dial_limiter(std::uint32_t per_window, std::chrono::milliseconds window,
+                           std::size_t max_numbers) {
+  configure(per_window, window, max_numbers);
+  numbers_.reserve(std::min<std::size_t>(max_numbers_, 1 << 12));
+}
+
+dial_limiter::~dial_limiter() = default;
+
+void dial_limiter::configure(std::uint32_t per_window, std::chrono::milliseconds window,
+                             std::size_t max_numbers) {
+  per_window_ = window.count() > 0 ? per_window : 0;
+  window_ = window;
+  max_numbers_ = max_numbers;
+  if (per_window_ == 0 || max_numbers_ == 0) {
+    per_window_ = 0;
+    numbers_.clear();
+    oldest_ = newest_ = nullptr;
+    return;
+  }
+  interval_ = std::chrono::duration_cast<clock_type::duration>(window) / per_window_;
+  tolerance_ = std::chrono::duration_cast<clock_type::duration>(window) - interval_;
+  while (numbers_.size() > max_numbers_) forget_oldest();
+}
+
+void dial_limiter::unlink(entry& e) {
+  (e.prev ? e.prev->next : oldest_) = e.next;
+  (e.next ? e.next->prev : newest_) = e.prev;
+  e.prev = e.next = nullptr;
+}
+
+void dial_limiter::link_newest(entry& e) {
+  e.prev = newest_;
+  e.next = nullptr;
+  (newest_ ? newest_->next : oldest_) = &e;
+  newest_ = &e;
+}
+
+void dial_limiter::forget_oldest() {
+  entry& e = *oldest_;
+  unlink(e);
+  numbers_.erase(e.key);
+}
+
+dial_limiter::verdict dial_limiter::dial(std::uint64_t key, clock_type::time_point now) {
+  if (per_window_ == 0) return {};
+  auto it = numbers_.find(key);
+  if (it == numbers_.end()) {
+    // Numbers whose allowance is full again are the same as numbers never seen: forget them
+    // from the least recent end (each is forgotten once, so this is O(1) amortised).
+    while (oldest_ != nullptr && oldest_->tat <= now && oldest_->quiet_until <= now)
+      forget_oldest();
+    if (numbers_.size() >= max_numbers_) {
+      // Full of numbers still within their window: the least recent goes, and its node is
+      // reused for this one (no allocation under a flood of new numbers).
+      entry& old = *oldest_;
+      unlink(old);
+      auto node = numbers_.extract(old.key);
+      node.key() = key;
+      node.mapped() = entry{};
+      it = numbers_.insert(std::move(node)).position;
+      ++evicted_;
+    } else {
+      it = numbers_.try_emplace(key).first;
+    }
+    it->second.key = key;
+    it->second.tat = now;
+    link_newest(it->second);
+  } else if (newest_ != &it->second) {
+    unlink(it->second);
+    link_newest(it->second);
+  }
+  entry& e = it->second;
+  const auto tat = std::max(e.tat, now);
+  if (tat - now > tolerance_) {
+    verdict v{false, now >= e.quiet_until};
+    if (v.first_refusal) e.quiet_until = now + window_;
+    return v;
+  }
+  e.tat = tat + interval_;
+  return {};
+}
+
+// --- dialogs ---------------------------------------------------------------------------------
+
 struct dialogs::session {
   menus::dialog_state menu;
   std::uint64_t key = 0;
@@ -37,7 +123,11 @@ struct dialogs::session {
 
 dialogs::dialogs(dialog_config cfg, profile prof, std::shared_ptr<const menus::catalog> cat,
                  callbacks cb)
-    : cfg_(std::move(cfg)), prof_(std::move(prof)), cat_(std::move(cat)), cb_(std::move(cb)) {
+    : cfg_(std::move(cfg)),
+      prof_(std::move(prof)),
+      cat_(std::move(cat)),
+      cb_(std::move(cb)),
+      limiter_(cfg_.dials_per_msisdn, cfg_.dial_window, cfg_.dial_numbers) {
   sessions_.reserve(std::min<std::size_t>(cfg_.max_sessions, 1 << 16));
 }
 
@@ -46,6 +136,7 @@ dialogs::~dialogs() = default;
 void dialogs::reload(dialog_config cfg, std::shared_ptr<const menus::catalog> cat) {
   cfg_ = std::move(cfg);
   cat_ = std::move(cat);
+  limiter_.configure(cfg_.dials_per_msisdn, cfg_.dial_window, cfg_.dial_numbers);
 }
 
 void dialogs::unlink(session& s) {
@@ -98,6 +189,12 @@ void dialogs::answer_outside(const event& e, std::string_view system_key, std::u
   }
 }
 
+void dialogs::refuse_dial(const event& e, dial_refusal why, bool first) {
+  ++(why == dial_refusal::busy ? stats_.busy : stats_.rate_limited);
+  answer_outside(e, "busy", language_of(e.subscriber.addr));
+  if (cb_.refused) cb_.refused(e.subscriber.addr, why, first);
+}
+
 std::uint32_t dialogs::on_deliver(const smpp::sm_body& in, clock_type::time_point now) {
   auto parsed = parse(in, prof_);
   if (auto* nu = std::get_if<not_ussd>(&parsed)) {
@@ -115,6 +212,12 @@ std::uint32_t dialogs::on_deliver(const smpp::sm_body& in, clock_type::time_poin
   switch (e.kind) {
     case kind::begin: {
       ++stats_.dials;
+      // Over its allowance: refused before anything else, leaving a live dialog as it is, so a
+      // flood from one number costs one lookup and one screen per dial.
+      if (const auto v = limiter_.dial(*key, now); !v.allowed) {
+        refuse_dial(e, dial_refusal::rate_limited, v.first_refusal);
+        return smpp::status::ok;
+      }
       // "*123#" starts at the top; "*123*1*2#" enters at that path; an empty text means the
       // centre routed the short code to us without repeating it.
       std::string_view shortcut;
@@ -148,8 +251,7 @@ std::uint32_t dialogs::on_deliver(const smpp::sm_body& in, clock_type::time_poin
         return smpp::status::ok;
       }
       if (sessions_.size() >= cfg_.max_sessions) {
-        ++stats_.busy;
-        answer_outside(e, "busy", language_of(e.subscriber.addr));
+        refuse_dial(e, dial_refusal::busy, true);
         return smpp::status::ok;
       }
       auto [pos, added] = sessions_.try_emplace(*key);
@@ -269,9 +371,21 @@ void dialogs::park(std::uint64_t key, session& s, clock_type::time_point now) {
   s.menu.shortcut.clear();
   s.menu.error = 0xFF;
   const auto until = now + cfg_.resume_window;
+  const auto was = parked_.find(key);
+  // Parked again at the same instant: its queue entry already says when to forget it.
+  const bool queued = was != parked_.end() && was->second.until == until;
   parked_.insert_or_assign(key, parked_dialog{std::move(s.menu), until});
-  parked_order_.emplace_back(key, until);
+  if (!queued) parked_order_.emplace_back(key, until);
   ++stats_.parked;
+  // A number parked again, or resumed, leaves a stale entry in the queue until its time comes;
+  // a number that dials, replies and dials again all day would grow it by one each time.
+  // Forget the stale ones once they are most of it: amortised O(1), the queue stays within
+  // about twice the parked dialogs.
+  if (parked_order_.size() > 2 * parked_.size() + 64)
+    std::erase_if(parked_order_, [this](const std::pair<std::uint64_t, clock_type::time_point>& q) {
+      const auto p = parked_.find(q.first);
+      return p == parked_.end() || p->second.until != q.second;
+    });
 }
 
 void dialogs::deliver_step(std::uint64_t key, session& s, menus::step st,

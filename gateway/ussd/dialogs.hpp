@@ -8,6 +8,8 @@
 //   no reply for session_timeout ──> "timed out" end screen, gone (expire())
 //   older than max_session_length at a reply ──> "timed out" end screen, gone
 //   more than max_sessions live ──> a dial gets "busy, try again" and no dialog
+//   more than dials_per_msisdn dials from one number (dial_limiter) ──> the same "busy" screen
+//     and no dialog; a live dialog of that number is left as it is
 //   cut off mid-menu ──> parked for resume_window; the next plain dial offers to continue it
 // While an action runs (biller inquiry...) replies are ignored; the screen follows complete().
 #pragma once
@@ -48,6 +50,16 @@ struct dialog_config {
   std::chrono::milliseconds max_session_length{180'000};
   /// Live dialogs at most; a dial beyond it gets the "busy, try again" screen.
   std::size_t max_sessions = 200'000;
+  /// Dials one number may make: a burst of dials_per_msisdn, the allowance refilled evenly over
+  /// dial_window (so at most dials_per_msisdn per dial_window when sustained). A dial beyond it
+  /// gets the "busy, try again" screen and no dialog; replies within a dialog are not counted.
+  /// 0 = no per-number limit.
+  std::uint32_t dials_per_msisdn = 10;
+  std::chrono::milliseconds dial_window{60'000};
+  /// Numbers the per-number limit remembers at most (about 80 bytes each): past it the number
+  /// that dialed least recently is forgotten first. A number is forgotten anyway once its
+  /// allowance is full again.
+  std::size_t dial_numbers = 100'000;
   /// A dialog cut off mid-menu (timed out, dropped by the network, or abandoned for a new dial)
   /// is offered back for this long: the next dial of the plain service code asks "Continue
   /// where you left off? 1. Continue 2. Start over". PINs are never kept. 0 = off.
@@ -89,6 +101,69 @@ struct dialog_stats {
                 replaced = 0, busy = 0, unknown_code = 0, unknown_session = 0, parked = 0,
                 resumed = 0, ignored_while_busy = 0, rejected_pdus = 0, actions = 0,
                 stale_results = 0;
+  /// Dials refused by the per-number limit (answered "busy"; not counted in `busy`).
+  std::uint64_t rate_limited = 0;
+};
+
+/// Why a dial got the "busy" screen instead of a dialog.
+enum class dial_refusal : std::uint8_t {
+  busy,          ///< max_sessions dialogs are live
+  rate_limited,  ///< the number dialed more than dials_per_msisdn within dial_window
+};
+
+/// The per-number dial allowance, with no I/O: a token bucket per number kept as one time, the
+/// "theoretical arrival time" of GCRA. A number may dial `per_window` times at once, then once
+/// every window / per_window. A number whose allowance is full again is the same as one never
+/// seen, so it is forgotten; at most `max_numbers` are remembered, the one that dialed least
+/// recently going first (its allowance starts full again: the bound wins over precision).
+///
+/// Cost: one hash lookup and a list splice per dial; a new number reuses the node of one it
+/// forgets once the table is full, so a flood of new numbers does not allocate.
+class dial_limiter {
+ public:
+  struct verdict {
+    bool allowed = true;
+    /// Refused, and the first refusal of this number within `window` (say it once).
+    bool first_refusal = false;
+  };
+
+  dial_limiter(std::uint32_t per_window, std::chrono::milliseconds window, std::size_t max_numbers);
+  ~dial_limiter();
+  dial_limiter(const dial_limiter&) = delete;
+  dial_limiter& operator=(const dial_limiter&) = delete;
+
+  /// New settings; what is remembered stays (trimmed to max_numbers). per_window 0: off, and
+  /// everything is forgotten.
+  void configure(std::uint32_t per_window, std::chrono::milliseconds window,
+                 std::size_t max_numbers);
+  /// A dial from `key` (msisdn_key) at `now`.
+  verdict dial(std::uint64_t key, clock_type::time_point now);
+  /// Numbers remembered now (at most max_numbers).
+  std::size_t tracked() const { return numbers_.size(); }
+  /// Numbers forgotten while their allowance was not yet full, to stay within max_numbers.
+  std::uint64_t evicted() const { return evicted_; }
+
+ private:
+  struct entry {
+    std::uint64_t key = 0;
+    clock_type::time_point tat{};          // allowance full again at this time
+    clock_type::time_point quiet_until{};  // refusals before this are not "first"
+    entry* prev = nullptr;                 // towards oldest_ (dialed less recently)
+    entry* next = nullptr;                 // towards newest_
+  };
+  void unlink(entry& e);
+  void link_newest(entry& e);
+  void forget_oldest();
+
+  std::uint32_t per_window_ = 0;
+  clock_type::duration interval_{};   // window / per_window: one dial's worth of allowance
+  clock_type::duration tolerance_{};  // window - interval_: how far ahead tat may run
+  std::chrono::milliseconds window_{};
+  std::size_t max_numbers_ = 0;
+  std::unordered_map<std::uint64_t, entry> numbers_;
+  entry* oldest_ = nullptr;
+  entry* newest_ = nullptr;
+  std::uint64_t evicted_ = 0;
 };
 
 class dialogs {
@@ -107,6 +182,9 @@ class dialogs {
     /// A screen answering a dial or reply went out: `input_at` is the `now` that input came
     /// with, so the caller can time the hop with its own clock (optional).
     std::function<void(clock_type::time_point input_at)> answered = {};
+    /// A dial got the "busy" screen (optional). `first`: for rate_limited, the first refusal of
+    /// this number within dial_window; for busy, always true (the caller paces its own log).
+    std::function<void(std::string_view msisdn, dial_refusal why, bool first)> refused = {};
   };
 
   dialogs(dialog_config cfg, profile prof, std::shared_ptr<const menus::catalog> cat, callbacks cb);
@@ -139,6 +217,11 @@ class dialogs {
   std::size_t live() const { return sessions_.size(); }
   /// Dialogs cut off mid-menu and kept for resuming.
   std::size_t parked() const { return parked_.size(); }
+  /// Entries of the queue that forgets parked dialogs in time order (stale ones included; kept
+  /// within a small multiple of parked()).
+  std::size_t parked_queue() const { return parked_order_.size(); }
+  /// Numbers the per-number dial limit remembers now (at most dial_numbers).
+  std::size_t rate_tracked() const { return limiter_.tracked(); }
   const dialog_stats& stats() const { return stats_; }
   const dialog_config& config() const { return cfg_; }
   const profile& operator_profile() const { return prof_; }
@@ -157,6 +240,7 @@ class dialogs {
   void drop(std::uint64_t key);
   void deliver_step(std::uint64_t key, session& s, menus::step st, clock_type::time_point now);
   void answer_outside(const event& e, std::string_view system_key, std::uint8_t lang);
+  void refuse_dial(const event& e, dial_refusal why, bool first);
   void init_vars(menus::dialog_state& st, std::string_view msisdn) const;
   std::uint8_t language_of(std::string_view msisdn) const;
 
@@ -167,6 +251,7 @@ class dialogs {
   std::unordered_map<std::uint64_t, session> sessions_;
   std::unordered_map<std::uint64_t, parked_dialog> parked_;
   std::deque<std::pair<std::uint64_t, clock_type::time_point>> parked_order_;  // oldest first
+  dial_limiter limiter_;
   session* oldest_ = nullptr;  // least recently active first
   session* newest_ = nullptr;
   std::uint32_t next_generation_ = 1;

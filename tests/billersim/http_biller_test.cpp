@@ -564,3 +564,41 @@ TEST_CASE("the API key goes out as a bearer token", "[http_biller]") {
   CHECK(wrong.pay("pay-9101", aslam, 452000).status == pay_status::unknown);
   CHECK(sim.stat("postings") == 0);
 }
+
+TEST_CASE("with every connection busy, a payment waits ahead of bill inquiries", "[http_biller]") {
+  // One connection and a biller that takes 300 ms per answer: an inquiry holds the connection,
+  // three more inquiries queue for it, then a payment. The payment goes next; only one of the
+  // inquiries fits in the 1 s a call may wait for a connection after it.
+  billersim sim({"--synthesize", "--latency-ms", "300"});
+  auto cfg = fast_config(sim);
+  cfg.pool_size = 1;
+  cfg.request_timeout = 2s;
+  cfg.retries = 0;
+  rig r(cfg);
+  std::vector<std::string> order;
+  int pending = 0;
+  auto inquire = [&](const std::string& name) {
+    ++pending;
+    r.biller->async_inquire(aslam, [&, name](inquiry_result res) {
+      --pending;
+      order.push_back(name + (res.status == inquiry_status::found ? "" : " refused"));
+    });
+  };
+  inquire("inquiry 1");
+  r.io.run_for(50ms);  // it has the connection
+  inquire("inquiry 2");
+  inquire("inquiry 3");
+  inquire("inquiry 4");
+  ++pending;
+  r.biller->async_pay(pay_request{"pay-9001", khan, 1287000, "PKR", {}}, [&](pay_result res) {
+    --pending;
+    order.push_back(res.status == pay_status::accepted ? "pay" : "pay refused");
+  });
+  const auto deadline = steady::now() + 10s;
+  while (pending > 0 && steady::now() < deadline) r.io.run_for(10ms);
+  REQUIRE(pending == 0);
+  REQUIRE(order.size() == 5);
+  CHECK(order[0] == "inquiry 1");
+  CHECK(order[1] == "pay");
+  CHECK(sim.stat("postings") == 1);
+}

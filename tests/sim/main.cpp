@@ -109,12 +109,13 @@ void print_stats(const sim::smsc& s) {
       "sim-stats connections={} binds_ok={} binds_rejected={} unbinds={} submits={} "
       "throttled={} enquire_links={} deliver_sent={} deliver_resp_ok={} deliver_resp_error={} "
       "generic_nacks_received={} decode_errors={} peak_pending_submits={} ussd_screens={} "
-      "aborts_sent={} ussd_protocol_errors={} open_dialogs={} acked={} drops={}\n",
+      "aborts_sent={} ussd_protocol_errors={} open_dialogs={} acked={} drops={} queue_full={} "
+      "silent_binds={}\n",
       st.connections, st.binds_ok, st.binds_rejected, st.unbinds, st.submits, st.submits_throttled,
       st.enquire_links, st.deliver_sent, st.deliver_resp_ok, st.deliver_resp_error,
       st.generic_nacks_received, st.decode_errors, st.peak_pending_submits, st.ussd_screens,
       st.aborts_sent, st.ussd_protocol_errors, s.dialogs().open_dialogs(), st.submits_acked,
-      st.drops);
+      st.drops, st.submits_queue_full, st.silent_binds);
   std::fflush(stdout);
 }
 
@@ -461,8 +462,12 @@ int main(int argc, char** argv) {
                  "answer the first N submit_sm with ESME_RTHROTTLED");
   app.add_option("--throttle-every", opt.throttle_every,
                  "answer every Nth submit_sm with ESME_RTHROTTLED");
+  app.add_option("--queue-full-every", opt.queue_full_every,
+                 "answer every Nth submit_sm with ESME_RMSGQFUL");
   app.add_option("--respond-delay-ms", respond_delay_ms, "delay before answering submit_sm");
   app.add_flag("--silent", opt.silent, "accept binds, then never answer");
+  app.add_option("--silent-bind-every", opt.silent_bind_every,
+                 "every Nth accepted bind goes silent (never answers nor sends after the bind)");
   app.add_option("--flush-every", opt.flush_every,
                  "send answers after every N requests of one read (0 = after the whole read)");
   bool no_receipts = false;
@@ -479,6 +484,9 @@ int main(int argc, char** argv) {
                              "ACCEPTD", "UNKNOWN"}));
   app.add_option("--drop-every", opt.drop_every,
                  "drop every connection at each Nth submit_sm (left unanswered)");
+  std::uint32_t drop_every_ms = 0;
+  app.add_option("--drop-every-ms", drop_every_ms,
+                 "drop every connection this often, whatever is in flight (0 = never)");
   app.add_option("--stray-receipts", opt.stray_receipts,
                  "after each receipt, send N more for message ids never given out");
   app.add_option("--script", script, "scripted mode: the script to run");
@@ -506,6 +514,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   opt.respond_delay = std::chrono::milliseconds(respond_delay_ms);
+  opt.drop_interval = std::chrono::milliseconds(drop_every_ms);
   opt.receipts = !no_receipts;
   if (auto p = ussd::builtin_profile(profile_name)) {
     opt.profile = std::move(*p);

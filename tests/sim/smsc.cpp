@@ -25,10 +25,11 @@ struct smsc::connection : pdu_connection {
   connection(tcp::socket s, asio::ssl::context* ctx, const codec_limits& limits)
       : pdu_connection(std::move(s), ctx, limits) {}
   bool bound = false;
+  bool silent = false;  ///< took the bind, answers nothing more (smsc_options::silent*)
   bind_mode mode = bind_mode::transceiver;
   std::uint32_t seq = 0;
 
-  bool can_receive() const { return bound && mode != bind_mode::transmitter; }
+  bool can_receive() const { return bound && !silent && mode != bind_mode::transmitter; }
   std::uint32_t next_seq() { return seq = seq >= 0x7FFFFFFF ? 1 : seq + 1; }
 };
 
@@ -59,6 +60,20 @@ void smsc::start() {
   acceptor_->listen();
   port_ = acceptor_->local_endpoint().port();
   asio::co_spawn(ex_, accept_loop(), asio::detached);
+  if (opt_.drop_interval.count() > 0) asio::co_spawn(ex_, drop_loop(), asio::detached);
+}
+
+awaitable<void> smsc::drop_loop() {
+  auto alive = alive_;
+  asio::steady_timer t(ex_);
+  while (*alive && acceptor_ && acceptor_->is_open()) {
+    t.expires_after(opt_.drop_interval);
+    auto [ec] = co_await t.async_wait(nothrow);
+    if (!*alive || ec || !acceptor_ || !acceptor_->is_open()) co_return;
+    if (conns_.empty()) continue;
+    ++stats_.drops;
+    drop_connections();
+  }
 }
 
 void smsc::stop(bool abrupt) {
@@ -166,8 +181,7 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
   // The usual deliver_sm_resp (an empty message_id, or no body with an error status) needs no
   // decoding: there is one per hop, and the codec would cost more than the rest of the hop.
   if (const auto h = peek_header(frame);
-      h && h->command_id == static_cast<std::uint32_t>(command::deliver_sm_resp) &&
-      !(opt_.silent && c->bound) &&
+      h && h->command_id == static_cast<std::uint32_t>(command::deliver_sm_resp) && !c->silent &&
       (frame.size() == header_size + 1
            ? frame[header_size] == 0
            : frame.size() == header_size && h->command_status != status::ok)) {
@@ -180,7 +194,7 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
   auto r = decode(frame, opt_.limits);
   if (auto* e = std::get_if<decode_error>(&r)) {
     ++stats_.decode_errors;
-    if (opt_.silent && c->bound) return;
+    if (c->silent) return;
     if (!is_response(e->hdr.command_id)) {
       if (e->status == status::invalid_command_id)
         send(c, make_empty(command::generic_nack, e->hdr.sequence_number, e->status));
@@ -191,7 +205,7 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
     return;
   }
   pdu p = std::move(std::get<pdu>(r));
-  if (opt_.silent && c->bound) return;  // "accepts binds but never answers"
+  if (c->silent) return;  // "accepts binds but never answers"
 
   switch (static_cast<command>(p.command_id)) {
     case command::bind_transceiver:
@@ -221,6 +235,11 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
       ++stats_.binds_ok;
       ++stats_.bound_now;
       send(c, resp);
+      if (opt_.silent ||
+          (opt_.silent_bind_every > 0 && stats_.binds_ok % opt_.silent_bind_every == 0)) {
+        c->silent = true;
+        ++stats_.silent_binds;
+      }
       return;
     }
     case command::enquire_link:
@@ -284,6 +303,11 @@ void smsc::handle_submit(const std::shared_ptr<connection>& c, pdu p) {
   if (n <= opt_.throttle_first || (opt_.throttle_every > 0 && n % opt_.throttle_every == 0)) {
     ++stats_.submits_throttled;
     send(c, p.make_response(status::throttled));
+    return;
+  }
+  if (opt_.queue_full_every > 0 && n % opt_.queue_full_every == 0) {
+    ++stats_.submits_queue_full;
+    send(c, p.make_response(status::message_queue_full));
     return;
   }
   auto& body = std::get<sm_body>(p.body);

@@ -43,12 +43,16 @@ struct smsc_options {
   std::string password = "secret";
   std::string tls_cert_file;  ///< PEM; TLS is on when both cert and key are given
   std::string tls_key_file;
-  bool decimal_message_ids = false;  ///< message ids as decimal instead of hex
-  std::uint32_t throttle_first = 0;  ///< answer the first N submit_sm with ESME_RTHROTTLED
-  std::uint32_t throttle_every = 0;  ///< answer every Nth submit_sm with ESME_RTHROTTLED
-  milliseconds respond_delay{0};     ///< delay before answering submit_sm
-  bool silent = false;               ///< accept binds, then never answer anything
-  bool receipts = true;              ///< send a delivery receipt when registered_delivery asks
+  bool decimal_message_ids = false;    ///< message ids as decimal instead of hex
+  std::uint32_t throttle_first = 0;    ///< answer the first N submit_sm with ESME_RTHROTTLED
+  std::uint32_t throttle_every = 0;    ///< answer every Nth submit_sm with ESME_RTHROTTLED
+  std::uint32_t queue_full_every = 0;  ///< answer every Nth submit_sm with ESME_RMSGQFUL
+  milliseconds respond_delay{0};       ///< delay before answering submit_sm
+  bool silent = false;                 ///< accept binds, then never answer anything
+  /// Every Nth accepted bind (the Nth, 2Nth, ...) goes silent as `silent` does: the SMSC takes
+  /// the bind and then never answers or sends anything on that connection.
+  std::uint32_t silent_bind_every = 0;
+  bool receipts = true;  ///< send a delivery receipt when registered_delivery asks
   milliseconds receipt_delay{20};
   /// How a receipt writes the message id it is about: "same" as submit_sm_resp gave it,
   /// "other-base" (the same number in decimal if the response was hex, and the reverse), or
@@ -63,6 +67,8 @@ struct smsc_options {
   /// Drop every connection when the Nth, 2Nth, ... submit_sm arrives (unanswered, with any
   /// answers not yet written): a link that fails mid-drain.
   std::uint32_t drop_every = 0;
+  /// Drop every connection this often (0 = never), whatever is in flight: a flapping link.
+  milliseconds drop_interval{0};
   std::string service_address = "123";  ///< destination_addr of dials (the short code)
   /// The operator's USSD dialect: ops, dialog id, text coding. Read when the smsc is made.
   ussd::profile profile;
@@ -78,7 +84,9 @@ struct smsc_options {
 
 struct smsc_stats {
   std::uint64_t connections = 0, binds_ok = 0, binds_rejected = 0, unbinds = 0;
-  std::uint64_t submits = 0, submits_throttled = 0, data_sms = 0, enquire_links = 0;
+  std::uint64_t submits = 0, submits_throttled = 0, submits_queue_full = 0, data_sms = 0,
+                enquire_links = 0;
+  std::uint64_t silent_binds = 0;   ///< binds accepted and then never answered
   std::uint64_t submits_acked = 0;  ///< answered ESME_ROK (whether or not the answer got out)
   std::uint64_t drops = 0;          ///< connections dropped by drop_every
   std::uint64_t deliver_sent = 0, deliver_resp_ok = 0, deliver_resp_error = 0;
@@ -144,6 +152,7 @@ class smsc {
  private:
   struct connection;
   asio::awaitable<void> accept_loop();
+  asio::awaitable<void> drop_loop();
   asio::awaitable<void> serve(std::shared_ptr<connection> c);
   asio::awaitable<void> writer(std::shared_ptr<connection> c);
   void handle(const std::shared_ptr<connection>& c, std::span<const std::uint8_t> frame);

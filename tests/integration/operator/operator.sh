@@ -14,7 +14,7 @@ set -u
 [ $# -eq 3 ] || { echo "usage: $0 SIM DAEMON CLI" >&2; exit 2; }
 sim=$1 daemon=$2 cli=$3
 here=$(cd "$(dirname "$0")" && pwd)
-config="$here/../crash/crash.toml"
+config="$here/../../faults/crash/crash.toml"
 . "$here/../lib.sh"
 lib_require_sqlite3
 lib_start operator

@@ -708,3 +708,26 @@ TEST_CASE("bad configuration is refused at construction", "[demo_biller]") {
   CHECK_THROWS_AS(make({.remembered_payments = 0}), std::invalid_argument);
   CHECK_NOTHROW(make({}));
 }
+
+TEST_CASE("a posting the journal could not write is undone: no record, the bill unpaid",
+          "[demo_biller]") {
+  rig r;
+  bool disk_full = true;
+  int written = 0;
+  r.biller->set_journal([&](demo_posting, std::function<void(bool)> durable) {
+    if (!disk_full) ++written;
+    durable(!disk_full);
+  });
+  // The store is full: the biller cannot record the payment, so it has not taken it.
+  const auto first = r.pay("p1", "04123456789012", 452000);
+  CHECK(first.status == pay_status::unknown);
+  const auto asked = r.status("p1");
+  CHECK(asked.no_record);
+  CHECK(r.inquire("04123456789012").status == inquiry_status::found);
+  // The disk has room again: the same payment id posts once, and now it sticks.
+  disk_full = false;
+  CHECK(r.pay("p1", "04123456789012", 452000).status == pay_status::accepted);
+  CHECK(written == 1);
+  CHECK(r.status("p1").status == pay_status::accepted);
+  CHECK(r.inquire("04123456789012").status == inquiry_status::already_paid);
+}

@@ -50,3 +50,54 @@ TEST_CASE("listen addresses: numeric host and port", "[admin]") {
                    ":8780", "", "1.2.3:80"})
     CHECK_FALSE(parse_listen(bad));
 }
+
+TEST_CASE("the allow-list: CIDR prefixes and addresses, IPv4 and IPv6", "[admin]") {
+  namespace ip = boost::asio::ip;
+  auto list = parse_allow("127.0.0.1/32, 10.1.0.0/16,192.0.2.7 ,  ::1, 2001:db8::/32");
+  REQUIRE(list);
+  CHECK(list->size() == 5);
+  for (auto yes : {"127.0.0.1", "10.1.0.0", "10.1.255.255", "192.0.2.7", "::1", "2001:db8::5",
+                   "::ffff:127.0.0.1", "::ffff:10.1.2.3"})
+    CHECK(allowed(*list, ip::make_address(yes)));
+  for (auto no :
+       {"127.0.0.2", "10.2.0.1", "192.0.2.8", "::2", "2001:db9::1", "0.0.0.0", "::ffff:127.0.0.2"})
+    CHECK_FALSE(allowed(*list, ip::make_address(no)));
+  // Anyone, and the default (loopback only).
+  auto any = parse_allow("0.0.0.0/0, ::/0");
+  REQUIRE(any);
+  CHECK(allowed(*any, ip::make_address("203.0.113.9")));
+  CHECK(allowed(*any, ip::make_address("2001:db8::1")));
+  auto loopback = parse_allow(admin_config{}.allow);
+  REQUIRE(loopback);
+  CHECK(allowed(*loopback, ip::make_address("127.0.0.2")));
+  CHECK(allowed(*loopback, ip::make_address("::1")));
+  CHECK_FALSE(allowed(*loopback, ip::make_address("192.168.1.10")));
+  // Nothing in the list: nobody.
+  CHECK_FALSE(allowed({}, ip::make_address("127.0.0.1")));
+  for (auto bad :
+       {"", " ", "any", "localhost", "127.0.0.1/", "127.0.0.1/33", "::1/129", "127.0.0.1/8",
+        "10.1.2.0/16", "127.0.0.1,,::1", "127.0.0.1,", "1.2.3/8", "127.0.0.1/-1", "127.0.0.1/8x"})
+    CHECK_FALSE(parse_allow(bad));
+}
+
+TEST_CASE("text from the peer is logged as data: escaped, and cut short", "[admin]") {
+  CHECK(loggable("' OR 1=1 --", 64) == "' OR 1=1 --");
+  CHECK(loggable("%s%n%x {} {0:>99999}", 64) == "%s%n%x {} {0:>99999}");
+  CHECK(loggable("a\"b\\c", 64) == "a\\\"b\\\\c");
+  // A forged log line stays on this one; NUL, DEL and ESC are shown as JSON escapes.
+  CHECK(loggable("1\n2026-01-01 info admin: ok\r", 64) ==
+        "1\\u000a2026-01-01 info admin: ok\\u000d");
+  CHECK(loggable(std::string_view("\0\x7f\x1b[2J\t", 7), 64) == "\\u0000\\u007f\\u001b[2J\\u0009");
+  // C1 controls and bidirectional overrides are escaped; other UTF-8 is kept.
+  CHECK(loggable("\xc2\x9b"
+                 "1\xe2\x80\xae"
+                 "2\xe2\x81\xa6",
+                 64) == "\\u009b1\\u202e2\\u2066");
+  CHECK(loggable("\xd8\xa7\xd9\x84\xc3\xa9\xe2\x80\x94", 64) ==
+        "\xd8\xa7\xd9\x84\xc3\xa9\xe2\x80\x94");
+  const std::string big(100'000, 'A');
+  CHECK(loggable(big, 10) == "AAAAAAAAAA...(+99990 bytes)");
+  // Never cut inside a UTF-8 character.
+  CHECK(loggable("abc\xd8\xb3\xd9\x84", 4) == "abc...(+4 bytes)");
+  CHECK(loggable("", 10).empty());
+}

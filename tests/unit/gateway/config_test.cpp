@@ -196,3 +196,51 @@ TEST_CASE("the shipped configuration has the demo billers", "[config]") {
   for (const auto& b : r.cfg.billers) pso |= b.info.id == "pso" && b.info.category == "fuel";
   CHECK(pso);
 }
+
+TEST_CASE("the per-number dial limit and the admin allow-list: defaults, overrides, checks",
+          "[config]") {
+  // Defaults: 10 dials a minute per number, 100,000 numbers remembered; admin on loopback only.
+  auto d = ussdpay::load_config(USSDPAY_SOURCE_DIR "/etc/ussdpay.toml", nullptr);
+  REQUIRE(d.errors.empty());
+  CHECK(d.cfg.ussd.dials_per_msisdn == 10);
+  CHECK(d.cfg.ussd.dial_window == std::chrono::minutes(1));
+  CHECK(d.cfg.ussd.dial_numbers == 100'000);
+  CHECK(d.cfg.admin.allow == "127.0.0.0/8, ::1/128");
+
+  temp_toml f(
+      "[ussd]\ndials_per_msisdn = 3\ndial_window = \"10s\"\n[admin]\n"
+      "allow = \"10.1.0.0/16, 192.0.2.7\"\n");
+  fake_env env{{"USSDPAY_USSD_DIAL_NUMBERS=500"}};
+  auto r = ussdpay::load_config(f.path, env.get());
+  INFO(ussdpay::format_errors(r.errors));
+  REQUIRE(r.errors.empty());
+  CHECK(r.cfg.ussd.dials_per_msisdn == 3);
+  CHECK(r.cfg.ussd.dial_window == std::chrono::seconds(10));
+  CHECK(r.cfg.ussd.dial_numbers == 500);
+  CHECK(r.cfg.admin.allow == "10.1.0.0/16, 192.0.2.7");
+
+  // 0 turns the limit off, and then its window and table size are not checked.
+  temp_toml off("[ussd]\ndials_per_msisdn = 0\ndial_window = \"0s\"\ndial_numbers = 0\n");
+  auto o = ussdpay::load_config(off.path, nullptr);
+  INFO(ussdpay::format_errors(o.errors));
+  CHECK(o.errors.empty());
+
+  temp_toml bad(
+      "[ussd]\ndials_per_msisdn = 5000\ndial_window = \"500ms\"\n"
+      "dial_numbers = 0\n[admin]\nallow = \"10.1.2.0/16\"\n");
+  auto b = ussdpay::load_config(bad.path, nullptr);
+  const std::string report = ussdpay::format_errors(b.errors);
+  INFO(report);
+  CHECK(report.find("ussd.dials_per_msisdn: must be 0..1000") != std::string::npos);
+  CHECK(report.find("ussd.dial_window: must be between 1s and 24h") != std::string::npos);
+  CHECK(report.find("ussd.dial_numbers: must be 1..10000000") != std::string::npos);
+  CHECK(report.find("admin.allow: must list client addresses or CIDR prefixes") !=
+        std::string::npos);
+  CHECK(b.errors.size() == 4);
+  for (const char* list : {"", "any", "127.0.0.1/33", "::1/129", "127.0.0.1,", "localhost"}) {
+    fake_env e{{std::string("USSDPAY_ADMIN_ALLOW=") + list}};
+    auto x = ussdpay::load_config(USSDPAY_SOURCE_DIR "/etc/ussdpay.toml", e.get());
+    INFO(list);
+    CHECK(ussdpay::format_errors(x.errors).find("admin.allow: must list") != std::string::npos);
+  }
+}

@@ -53,8 +53,20 @@ TEST_CASE("an unknown answer is never a failure: it is recorded, then asked abou
 TEST_CASE("a pay not sent is final only when no earlier post may still arrive", "[payments]") {
   const pay_result not_sent{pay_status::rejected, "", std::string(adapters::code_not_sent),
                             "not sent: connection refused"};
-  // The first post never left: nothing can arrive later, the hold goes back.
-  CHECK(on_answer(cfg, payment(payment_state::created), not_sent, false, 10).what == command::fail);
+  // The first post never left (our pool was busy, the connection refused): it is sent again,
+  // query_initial apart, for post_retry_within after the payment was made; then, since nothing
+  // can arrive later, it fails and the hold goes back.
+  const auto first = payment(payment_state::created, 1'000'000);
+  const auto again = on_answer(cfg, first, not_sent, false, 1'000'010);
+  CHECK(again.what == command::post);
+  CHECK(again.delay == cfg.query_initial);
+  CHECK(on_answer(cfg, first, not_sent, false, 1'000'000 + 9'999).what == command::post);
+  CHECK(on_answer(cfg, first, not_sent, false, 1'000'000 + 10'000).what == command::fail);
+  // A wall clock that went back behind the payment's creation counts as out of time.
+  CHECK(on_answer(cfg, first, not_sent, false, 999'000).what == command::fail);
+  saga_config no_retry = cfg;
+  no_retry.post_retry_within = std::chrono::milliseconds(0);
+  CHECK(on_answer(no_retry, first, not_sent, false, 1'000'010).what == command::fail);
   // A re-post after a status query (after a restart, the first post may still be in flight
   // somewhere): still unknown, the hold stays and the queries go on.
   auto recovered = payment(payment_state::created, 0, 1);

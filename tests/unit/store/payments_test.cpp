@@ -183,6 +183,14 @@ TEST_CASE("one message per payment and kind, resends are copies, bounded", "[sto
   CHECK(due[0].body == "Ref GGGGGGGGGG PAID");
   REQUIRE_FALSE(update_message(d, due[0].id, "sent", "abc", "abc", 1, 0, 7));
   CHECK(due_messages(d, 100, 0, 10).empty());
+  // A retry scheduled at 20 for 500 (the clock read 20, retry_max is 1,000)...
+  REQUIRE_FALSE(update_message(d, due[0].id, "queued", "", "", 2, 500, 20));
+  CHECK(due_messages(d, 100, 0, 10, 100 + 1'000).empty());
+  CHECK(due_messages(d, 500, 0, 10, 500 + 1'000).size() == 1);
+  // ...then the wall clock went back to -2,000 (an NTP step): no retry waits 2,500, so it is
+  // due now rather than when the clock catches up.
+  CHECK(due_messages(d, -2'000, 0, 10, -2'000 + 1'000).size() == 1);
+  REQUIRE_FALSE(update_message(d, due[0].id, "sent", "abc", "abc", 2, 0, 21));
   CHECK(requeue_message(d, "GGGGGGGGGG", "923001234567", 8, 2));
   CHECK(requeue_message(d, "GGGGGGGGGG", "923001234567", 9, 2));
   CHECK_FALSE(requeue_message(d, "GGGGGGGGGG", "923001234567", 10, 2));

@@ -24,6 +24,7 @@ struct harness {
   std::vector<sm_body> sent;
   std::vector<ussd::action_call> calls;
   std::vector<std::string> hops;
+  std::vector<std::string> refusals;  // "msisdn busy|rate_limited first|again"
   std::unique_ptr<ussd::dialogs> d;
   clock_type::time_point now = clock_type::time_point(1000s);
 
@@ -39,6 +40,12 @@ struct harness {
             .hop =
                 [this](std::string_view, std::string_view screen, std::string_view input) {
                   hops.push_back(std::string(screen) + ":" + std::string(input));
+                },
+            .refused =
+                [this](std::string_view msisdn, ussd::dial_refusal why, bool first) {
+                  refusals.push_back(std::string(msisdn) +
+                                     (why == ussd::dial_refusal::busy ? " busy" : " rate_limited") +
+                                     (first ? " first" : " again"));
                 }});
   }
 
@@ -87,6 +94,17 @@ struct harness {
     return sent.back();
   }
   std::uint8_t op() const { return *tlv_u8(last().tlvs, tag::ussd_service_op); }
+  /// New [ussd] settings, as SIGHUP gives them.
+  void limit(std::uint32_t per_window, std::chrono::milliseconds window,
+             std::size_t numbers = 100'000) {
+    cfg.dials_per_msisdn = per_window;
+    cfg.dial_window = window;
+    cfg.dial_numbers = numbers;
+    d->reload(cfg, shipped());
+  }
+  bool busy() const {
+    return last().short_message == "Service busy. Please try again in a minute." && op() == 17;
+  }
 };
 
 }  // namespace
@@ -423,4 +441,154 @@ TEST_CASE("stopping: new dials refused, screens waiting for actions counted, all
     CHECK(h.sent[i].short_message.starts_with("Service unavailable"));
     CHECK(*tlv_u8(h.sent[i].tlvs, tag::ussd_service_op) == 17);
   }
+}
+
+TEST_CASE("dial_limiter: a burst of N, then one every window/N, and a full allowance is forgotten",
+          "[ussd]") {
+  const auto t0 = clock_type::time_point(1000s);
+  ussd::dial_limiter l(3, 30s, 100);
+  // Three dials at once pass; the fourth is refused, and said once for the window.
+  for (int i = 0; i < 3; ++i) CHECK(l.dial(1, t0).allowed);
+  auto v = l.dial(1, t0);
+  CHECK_FALSE(v.allowed);
+  CHECK(v.first_refusal);
+  v = l.dial(1, t0 + 9s);
+  CHECK_FALSE(v.allowed);
+  CHECK_FALSE(v.first_refusal);
+  // One dial's worth comes back every 10 s, however hard the number keeps dialing.
+  CHECK(l.dial(1, t0 + 10s).allowed);
+  CHECK_FALSE(l.dial(1, t0 + 10s).allowed);
+  CHECK_FALSE(l.dial(1, t0 + 19s).allowed);
+  CHECK(l.dial(1, t0 + 20s).allowed);
+  // Over a whole window at most 3 + 3 passed: sustained, N per window.
+  // Another number has its own allowance.
+  CHECK(l.dial(2, t0 + 20s).allowed);
+  CHECK(l.tracked() == 2);
+  // A window after its last dial the allowance is full: the number is as new, and forgotten
+  // when another number dials.
+  const auto later = t0 + 20s + 31s;
+  CHECK(l.dial(3, later).allowed);
+  CHECK(l.tracked() == 1);
+  for (int i = 0; i < 3; ++i) CHECK(l.dial(1, later).allowed);
+  v = l.dial(1, later);
+  CHECK_FALSE(v.allowed);
+  CHECK(v.first_refusal);  // a new window: said again
+  CHECK(l.evicted() == 0);
+  // Off: everything passes, nothing is remembered.
+  l.configure(0, 30s, 100);
+  CHECK(l.tracked() == 0);
+  for (int i = 0; i < 100; ++i) CHECK(l.dial(1, later).allowed);
+  CHECK(l.tracked() == 0);
+}
+
+TEST_CASE("a number dialing too often gets the busy screen, others and its replies are not limited",
+          "[ussd]") {
+  harness h;
+  h.limit(3, 30s);
+  const std::string a = "923001234567", b = "923001234568";
+  // The subscriber dials three times in a row: three dialogs, each replacing the last.
+  for (int i = 0; i < 3; ++i) {
+    h.dial(a);
+    CHECK(h.last().short_message.starts_with("Bill Pay"));
+  }
+  // The fourth dial within the window: busy, no dialog; its live dialog is left as it was.
+  h.dial(a);
+  CHECK(h.busy());
+  CHECK(h.d->stats().rate_limited == 1);
+  CHECK(h.d->stats().busy == 0);
+  CHECK(h.d->live() == 1);
+  h.dial(a);
+  CHECK(h.busy());
+  CHECK(h.refusals ==
+        std::vector<std::string>{a + " rate_limited first", a + " rate_limited again"});
+  // Another subscriber is served meanwhile.
+  h.dial(b);
+  CHECK(h.last().short_message.starts_with("Bill Pay"));
+  // Ten seconds on, one more dial is allowed; replies within that dialog are never counted.
+  h.now += 10s;
+  h.dial(a);
+  REQUIRE(h.last().short_message.starts_with("Bill Pay"));
+  for (int i = 0; i < 20; ++i) {
+    h.reply(a, "6");  // Help
+    CHECK(h.last().short_message.starts_with("Help"));
+    h.reply(a, "0");  // back
+    CHECK(h.last().short_message.starts_with("Bill Pay"));
+  }
+  h.dial(a);
+  CHECK(h.busy());
+  CHECK(h.d->stats().rate_limited == 3);
+  // A window later the whole allowance is back.
+  h.now += 30s;
+  for (int i = 0; i < 3; ++i) {
+    h.dial(a);
+    CHECK_FALSE(h.busy());
+  }
+  h.dial(a);
+  CHECK(h.busy());
+  CHECK(h.refusals.back() == a + " rate_limited first");
+  CHECK(h.d->stats().dials == 12);
+  // 0 turns the limit off (SIGHUP).
+  h.limit(0, 30s);
+  for (int i = 0; i < 20; ++i) {
+    h.dial(a);
+    CHECK_FALSE(h.busy());
+  }
+  CHECK(h.d->rate_tracked() == 0);
+}
+
+TEST_CASE("max_sessions refusals are told apart from the per-number limit", "[ussd]") {
+  harness h("default", 1);
+  h.dial("923000000001");
+  h.dial("923000000002");
+  CHECK(h.busy());
+  CHECK(h.d->stats().busy == 1);
+  CHECK(h.d->stats().rate_limited == 0);
+  CHECK(h.refusals == std::vector<std::string>{"923000000002 busy first"});
+}
+
+TEST_CASE("the per-number table stays within dial_numbers under a flood of new numbers", "[ussd]") {
+  harness h("default", 100'000);
+  h.limit(2, 60s, 100);
+  const std::string x = "923009999999";
+  h.dial(x);
+  h.dial(x);
+  h.dial(x);
+  CHECK(h.busy());
+  // Fifty other numbers: x is still remembered, and still refused.
+  for (int i = 0; i < 50; ++i) h.dial("92300000" + std::to_string(1000 + i));
+  h.dial(x);
+  CHECK(h.busy());
+  // Thousands of new numbers, each within its allowance: never more than 100 remembered.
+  for (int i = 0; i < 5000; ++i) {
+    h.dial("9230" + std::to_string(10'000'000 + i));
+    REQUIRE(h.d->rate_tracked() <= 100);
+  }
+  CHECK(h.d->rate_tracked() == 100);
+  // x dialed least recently of all and was forgotten: the bound wins, its allowance is full.
+  h.dial(x);
+  CHECK_FALSE(h.busy());
+  CHECK(h.d->stats().rate_limited == 2);
+  // A window later every allowance is full: the next dial forgets them all but its own.
+  h.now += 61s;
+  h.dial("923005555555");
+  CHECK(h.d->rate_tracked() == 1);
+}
+
+TEST_CASE("a number that keeps leaving dialogs mid-menu does not grow the queue of parked ones",
+          "[ussd]") {
+  harness h("default", 10);
+  h.limit(0, 60s);
+  // Dial, into Pay bill, dial again (the dialog is parked, replaced), start over... all day.
+  for (int i = 0; i < 2000; ++i) {
+    h.now += 10ms;
+    h.dial("923001234567");
+    if (h.last().short_message.starts_with("Continue where you left off?"))
+      h.reply("923001234567", "2");
+    h.reply("923001234567", "1");
+    REQUIRE(h.last().short_message.starts_with("Pay bill"));
+  }
+  CHECK(h.d->stats().parked >= 1999);
+  CHECK(h.d->parked() == 0);  // the last one was taken back by the dial that offered it
+  // One stale entry per park until forgotten in bulk: at most about 64 of them at a time.
+  CHECK(h.d->parked_queue() <= 70);
 }

@@ -24,7 +24,8 @@ fi
 sim=$1 daemon=$2 cli=$3 kills=$4 max_seconds=$5
 here=$(cd "$(dirname "$0")" && pwd)
 config="$here/crash.toml"
-. "$here/../lib.sh"
+. "$here/../../integration/lib.sh"
+. "$here/../proofs.sh"
 lib_require_sqlite3
 lib_start crash
 fail() {
@@ -105,52 +106,12 @@ echo "payments: $total ($committed committed, $failed failed, $open still open)"
 [ "$open" = "0" ] || fail "$open payment(s) never reached a final state"
 [ $((committed + failed)) -eq "$total" ] || fail "payments in other states"
 
-# 2. The biller's book and ours agree, payment by payment; nothing posted twice.
-check() {  # check "what" "SQL returning 0 when it holds"
-  local n
-  n=$(q "$2")
-  [ "$n" = "0" ] || fail "$1 ($n)"
-}
-check "a COMMITTED payment the biller did not accept" \
-  "SELECT count(*) FROM payments p WHERE state IN ('COMMITTED', 'COMPLETED') AND NOT EXISTS (SELECT 1 FROM
-   demo_biller_book b WHERE b.payment_id = p.ref AND b.accepted = 1 AND b.amount = p.amount)"
-check "a FAILED payment the biller accepted" \
-  "SELECT count(*) FROM payments p JOIN demo_biller_book b ON b.payment_id = p.ref
-   WHERE p.state = 'FAILED' AND b.accepted = 1"
-check "the biller accepted a payment we do not know" \
-  "SELECT count(*) FROM demo_biller_book b WHERE accepted = 1 AND NOT EXISTS
-   (SELECT 1 FROM payments p WHERE p.ref = b.payment_id)"
-check "a bill posted twice" \
-  "SELECT count(*) FROM (SELECT account FROM demo_biller_book WHERE accepted = 1 AND reversed = 0
-   GROUP BY biller, account HAVING count(*) > 1)"
-
-# 3. The ledger.
-check "the ledger does not sum to zero" "SELECT sum(balance) FROM accounts"
-check "money left on hold" "SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'hold'"
-check "wallets + settlement + fees differ from what was funded" \
-  "SELECT coalesce(sum(balance), 0) - $funded FROM accounts WHERE kind <> 'funding'"
-check "settlement differs from what the biller received" \
-  "SELECT (SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'settlement') -
-          (SELECT coalesce(sum(amount), 0) FROM demo_biller_book WHERE accepted = 1 AND reversed = 0)"
-check "fees differ from the fees of committed payments" \
-  "SELECT (SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'fees') -
-          (SELECT coalesce(sum(fee), 0) FROM payments WHERE state IN ('COMMITTED', 'COMPLETED'))"
-
-# 4. Exactly one receipt per final payment, of the right kind (besides at most one PROCESSING
-#    SMS for a payment that stayed unknown past pending_sms_after).
-check "a final payment without exactly one receipt" \
-  "SELECT count(*) FROM payments p WHERE (SELECT count(*) FROM outbox o WHERE o.ref = p.ref AND
-   o.kind = CASE WHEN p.state IN ('COMMITTED', 'COMPLETED') THEN 'confirmed' ELSE 'failed' END) <> 1
-   OR (SELECT count(*) FROM outbox o WHERE o.ref = p.ref AND o.kind <> 'pending') <> 1"
-
-# 5. Ledger entries per payment.
-check "a payment whose entries do not match its state" \
-  "SELECT count(*) FROM payments p WHERE
-     (SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/hold') <> 1 OR
-     (p.state IN ('COMMITTED', 'COMPLETED') AND ((SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/settle') <> 1
-       OR EXISTS (SELECT 1 FROM entries WHERE transfer_id = p.ref || '/void'))) OR
-     (p.state = 'FAILED' AND ((SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/void') <> 1
-       OR EXISTS (SELECT 1 FROM entries WHERE transfer_id = p.ref || '/settle')))"
+# 2.-5. The biller's book and ours agree (nothing posted twice), the ledger balances, one
+#        receipt of the right kind per payment, entries match the states.
+proof_demo_book
+proof_ledger "$funded"
+proof_receipts
+proof_entries
 
 unknown=$(grep -c 'CREATED -> UNKNOWN\|-> UNKNOWN' "$work/daemon.log" || true)
 recovered=$(grep -c 'recovering' "$work/daemon.log" || true)
