@@ -21,7 +21,7 @@
 #   biller-slow         the HTTP biller answers every request after 1.5 s (above answer_within)
 #   biller-late-accept  the HTTP biller answers after 2.5 s, past our 1 s biller_timeout: every
 #                       payment is done at the biller and UNKNOWN here until the biller is fast
-#   disk-full           the store is on a 24 MiB tmpfs, filled to the last byte for the middle
+#   disk-full           the store is on a 256 MiB tmpfs, filled to the last byte for the middle
 #                       third of the run, then freed (needs permission to mount)
 #   clock-jump          the daemon's wall clock (libfaketime; the monotonic clock is left alone)
 #                       jumps 1 h forward at a third of the run and 2 h back at two thirds, and
@@ -78,7 +78,8 @@ esac
 store_dir=$work/store
 mkdir -p "$store_dir"
 if [ "$fault" = disk-full ]; then
-  mount -t tmpfs -o size=24m,mode=0700 ussdpay-faults "$store_dir" 2>"$work/mount.err" || {
+  # Room for the store of a long run; filled to the last byte below, whatever its size.
+  mount -t tmpfs -o size=256m,mode=0700 ussdpay-faults "$store_dir" 2>"$work/mount.err" || {
     echo "SKIP: cannot mount a tmpfs for the store ($(cat "$work/mount.err"))"
     exit 77
   }
