@@ -40,6 +40,7 @@ for tool in sqlite3 curl openssl; do
 done
 
 . "$here/../lib.sh"
+. "$here/../../faults/proofs.sh"
 lib_start http-biller daemon_pid sim_pid biller_pid
 # Each process's output goes to a file of its own (a restarted one's old output must not be
 # mistaken for its new "listening" line).
@@ -95,7 +96,6 @@ biller_url="https://127.0.0.1:$biller_port"
 
 # The biller's own account of what reached it (GET /_stats), and its fault knobs (POST /_faults).
 biller_stats() { curl -sS --fail --max-time 5 --cacert "$pki/ca.pem" "$biller_url/_stats"; }
-stat_of() { sed -n "s/.*\"$1\":\\([0-9-]*\\).*/\\1/p" <<<"$2"; }  # stat_of NAME JSON
 biller_stat() { stat_of "$1" "$(biller_stats)"; }
 biller_faults() {
   curl -sS --fail --max-time 5 --cacert "$pki/ca.pem" -H 'Content-Type: application/json' \
@@ -345,28 +345,11 @@ while IFS=$'\t' read -r kind id _ account amount _ ref _; do
           WHERE ref = '$id'")" = "COMMITTED $account ${amount/./} $ref" ] ||
     fail "the biller's posting $id ($account $amount $ref) differs from our payment"
 done <"$journal"
-check "the ledger does not sum to zero" "SELECT sum(balance) FROM accounts"
-check "money left on hold" "SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'hold'"
-check "wallets + settlement + fees differ from what was funded" \
-  "SELECT coalesce(sum(balance), 0) - $funded FROM accounts WHERE kind <> 'funding'"
+proof_ledger "$funded"
 check "settlement differs from what the biller holds" \
   "SELECT coalesce(sum(balance), 0) - $(stat_of amount_total "$stats") FROM accounts
    WHERE kind = 'settlement' AND owner = 'lesco'"
-check "fees differ from the fees of committed payments" \
-  "SELECT (SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'fees') -
-          (SELECT coalesce(sum(fee), 0) FROM payments WHERE state IN ('COMMITTED', 'COMPLETED'))"
-check "a final payment without exactly one receipt of its kind" \
-  "SELECT count(*) FROM payments p WHERE (SELECT count(*) FROM outbox o WHERE o.ref = p.ref AND
-   o.kind = CASE WHEN p.state IN ('COMMITTED', 'COMPLETED') THEN 'confirmed' ELSE 'failed' END) <> 1
-   OR (SELECT count(*) FROM outbox o WHERE o.ref = p.ref AND o.kind <> 'pending') <> 1"
-check "a payment whose entries do not match its state" \
-  "SELECT count(*) FROM payments p WHERE
-     (SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/hold') <> 1 OR
-     (p.state IN ('COMMITTED', 'COMPLETED') AND
-       ((SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/settle') <> 1
-       OR EXISTS (SELECT 1 FROM entries WHERE transfer_id = p.ref || '/void'))) OR
-     (p.state = 'FAILED' AND
-       ((SELECT count(*) FROM entries WHERE transfer_id = p.ref || '/void') <> 1
-       OR EXISTS (SELECT 1 FROM entries WHERE transfer_id = p.ref || '/settle')))"
+proof_receipts
+proof_entries
 echo "PASS: 5 payments posted exactly once at the biller, 2 refused, 1 resolved from UNKNOWN," \
   "2 recovered after SIGKILL; ledger balanced, one receipt each ($SECONDS s)"
