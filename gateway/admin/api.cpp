@@ -426,6 +426,10 @@ struct routes {
     for (auto [what, v] :
          {std::pair{"sent", os.sent}, {"failed", os.failed}, {"retried", os.retried}})
       m.sample("ussdpay_sms_total", {{"result", what}}, n(v));
+    m.family("ussdpay_sms_unknown_outcomes_total", "counter",
+             "SMS submits with no answer (timeout or link lost): the only ones sent again after "
+             "the SMSC may have taken them");
+    m.sample("ussdpay_sms_unknown_outcomes_total", n(os.unknown));
     m.family("ussdpay_sms_in_flight", "gauge", "SMS submitted and not yet answered");
     m.sample("ussdpay_sms_in_flight", n(os.in_flight));
     m.family("ussdpay_receipts_total", "counter", "delivery receipts since start");

@@ -136,14 +136,20 @@ asio::awaitable<void> outbox_sender::run() {
         const auto now = now_ms();  // wall clock: next_at is durable, across restarts
         *due = store::due_messages(d, now, after, limit, now + longest);
       };
+      reading_ = true;
       const bool read = co_await on_reader(readers_, ex_, std::move(job));
       if (!*alive) co_return;
+      reading_ = false;
       ++stats_.pages;
       if (!read) {
         pass_done_ = true;  // the readers are saturated: try again at the next poll
       } else {
         for (auto& m : *due) {
           cursor_ = m.id;
+          if (released_in_read_.contains(m.id)) {
+            ++stats_.stale_skipped;  // written meanwhile; the next pass sees its new state
+            continue;
+          }
           if (held_.insert(m.id).second) queue_.push_back(std::move(m));
         }
         if (due->size() < limit) {  // the end of the queue: the next pass starts from the top
@@ -151,6 +157,7 @@ asio::awaitable<void> outbox_sender::run() {
           cursor_ = 0;
         }
       }
+      released_in_read_.clear();
     }
     // 2. Submit what the window and the rate allow.
     bool limited = false;
@@ -226,6 +233,8 @@ void outbox_sender::answered(const store::outbox_message& m, const smpp::submit_
   u.state = "sent";
   if (r.result != smpp::outcome::accepted) {
     const bool again = r.result != smpp::outcome::rejected || temporary(r.status);
+    if (r.result == smpp::outcome::timeout || r.result == smpp::outcome::link_lost)
+      ++stats_.unknown;
     if (again && u.attempts < static_cast<std::int64_t>(cfg_.max_attempts)) {
       u.state = "queued";
       auto wait = cfg_.retry_initial;
@@ -275,7 +284,10 @@ void outbox_sender::flush() {
         receipts_.insert(receipts_.begin(), receipts->begin(), receipts->end());
         return;
       }
-      for (const auto& u : *outcomes) held_.erase(u.id);
+      for (const auto& u : *outcomes) {
+        held_.erase(u.id);
+        if (reading_) released_in_read_.insert(u.id);
+      }
       for (std::size_t i = 0; i < receipts->size(); ++i) {
         auto& r = (*receipts)[i];
         const auto& m = (*matches)[i];

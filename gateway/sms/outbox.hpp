@@ -59,6 +59,12 @@ inline constexpr std::array<std::string_view, 4> receipt_state_names{"delivered"
 
 struct outbox_stats {
   std::uint64_t submitted = 0, sent = 0, retried = 0, failed = 0;
+  /// Submits whose outcome is unknown (no answer in time, or the link dropped before it): the
+  /// only messages sent again after the SMSC may have taken them. Each is one of `retried`
+  /// (or `failed` after max_attempts), so they are bounded per message.
+  std::uint64_t unknown = 0;
+  /// Rows a page read returned that an outcome write had released while it ran: skipped.
+  std::uint64_t stale_skipped = 0;
   std::size_t in_flight = 0;
   /// Reads of the queue, and writes of outcomes (each carries every outcome since the last).
   std::uint64_t pages = 0, writes = 0;
@@ -132,6 +138,12 @@ class outbox_sender {
   /// Read and not yet written back: queued here, submitted, or with its outcome being written.
   /// The store still says "queued" for all of them, so a read skips them.
   std::unordered_set<std::int64_t> held_;
+  /// A page read is in flight on a reader thread. Its snapshot may predate an outcome write
+  /// that commits meanwhile; the ids such a write releases are kept in released_in_read_ and
+  /// skipped when the page comes back (in its snapshot they are still "queued": taking them
+  /// would submit messages the SMSC already acknowledged).
+  bool reading_ = false;
+  std::unordered_set<std::int64_t> released_in_read_;
   std::deque<store::outbox_message> queue_;      ///< read, not yet submitted
   std::size_t unacked_ = 0;                      ///< submitted, not yet answered
   std::vector<store::message_update> outcomes_;  ///< answered, not yet being written

@@ -5,7 +5,9 @@
 # same port, a healthy biller), the daemon runs until every payment is final and every SMS is
 # sent (bounded), stops on SIGTERM, and the proofs run (tests/faults/proofs.sh): every payment
 # final, the biller's book and ours agree (nothing lost, nothing posted twice), the ledger
-# balances, exactly one receipt per payment and every one of them sent.
+# balances, exactly one receipt per payment and every one of them sent, and what the SMSC
+# acknowledged (counted by the simulators on the wire) agrees: no text twice to one number but
+# for submits that had no answer.
 #
 #   faults.sh SIM DAEMON CLI BILLERSIM FAULT SECONDS
 #
@@ -209,7 +211,7 @@ funded=$(q "SELECT -sum(balance) FROM accounts WHERE kind = 'funding'")
 # ---- The load, the daemon, the fault ---------------------------------------------------------
 "$sim" --mode load --host 127.0.0.1 --port 0 --sessions "$subscribers" --msisdn "$first" \
   --inputs '*123*1*1*1#,{account},1,4826' --think-ms 5 --hop-timeout "$hop_timeout" \
-  --duration "$seconds" "${sim_faults[@]}" >"$work/sim.out" 2>&1 &
+  --duration "$seconds" --sms-log "$work/sms.log" "${sim_faults[@]}" >"$work/sim.out" 2>&1 &
 sim_pid=$!
 port=$(sim_port "$work/sim.out") || fail "ussdpay-sim did not report its port"
 
@@ -290,7 +292,7 @@ if [ "$biller" = http ]; then
     >/dev/null || fail "could not clear the biller's faults"
 fi
 : >"$work/sim.out"
-"$sim" --mode serve --host 127.0.0.1 --port "$port" >"$work/sim.out" 2>&1 &
+"$sim" --mode serve --host 127.0.0.1 --port "$port" --sms-log "$work/sms.log" >"$work/sim.out" 2>&1 &
 sim_pid=$!
 sim_port "$work/sim.out" >/dev/null || fail "the healthy SMSC could not listen on port $port"
 settled=""
@@ -326,6 +328,7 @@ proof_ledger "$funded"
 proof_receipts
 proof_entries
 proof_sent
+proof_wire "$work/sms.log" 0 "$work/daemon.log"
 read -r total committed failed <<<"$(proof_counts)"
 [ "$total" -ge 10 ] || fail "too few payments ($total) to prove anything"
 unknown=$(grep -c -- '-> UNKNOWN' "$work/daemon.log")
@@ -334,4 +337,5 @@ q "SELECT '  failed: ' || count(*) || ' x ' || reason FROM payments WHERE state 
 [ -n "${FAULTS_KEEP:-}" ] && mkdir -p "$FAULTS_KEEP" && cp -r "$work/." "$FAULTS_KEEP/"
 echo "faults: fault=$fault seconds=$seconds dialogs=$(kv "$load" dials)" \
   "completed=$(kv "$load" completed) payments=$total committed=$committed failed=$failed" \
-  "unknown_resolved=$unknown injected=\"$injected\" settle_s=$settle_s lost=0 doubled=0 receipts_lost=0"
+  "unknown_resolved=$unknown injected=\"$injected\" settle_s=$settle_s lost=0 doubled=0 receipts_lost=0" \
+  "sms_on_wire=$wire_sms sms_again=$wire_again"

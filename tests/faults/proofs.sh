@@ -11,6 +11,9 @@
 #   proof_entries               each payment's ledger entries match its state
 #   proof_sent                  every receipt and message reached the SMSC: sent, or delivered by
 #                               its receipt (none queued, none failed, none reported undeliverable)
+#   proof_wire SMSLOG KILLED DAEMONLOG...  what the SMSC acknowledged (ussdpay-sim --sms-log, every
+#                               simulator of the run) agrees with the store, and no handset got one
+#                               text twice but for messages whose submit had no answer
 #
 # After them, proof_counts prints "total committed failed" for the summary line.
 
@@ -102,6 +105,29 @@ proof_sent() {
   proof "messages not sent: $(q "SELECT group_concat(state || ' ' || n, ', ') FROM
          (SELECT state, count(*) n FROM outbox WHERE state NOT IN ('sent', 'delivered') GROUP BY state)")" \
     "SELECT count(*) FROM outbox WHERE state NOT IN ('sent', 'delivered')"
+}
+
+# proof_wire SMSLOG DAEMONLOG...: counted on the wire, not in the store. SMSLOG has a line per SMS
+# the SMSC acknowledged (sms, msisdn, message id, text as hex). The distinct (number, text) pairs
+# there are the messages the store says went out, one each; a pair seen again is a handset that
+# got a text twice, allowed only as often as a submit had no answer (timeout, link lost: the SMSC
+# may have taken it; the daemon logs each with its outcome), plus KILLED for texts acknowledged
+# in the moment before a SIGKILL (the answer never written: the restarted daemon cannot know).
+# Sets wire_sms and wire_again.
+proof_wire() {
+  local log=$1 killed=$2 rows unanswered
+  shift 2
+  [ -f "$log" ] || fail "no SMS log $log"
+  wire_sms=$(cut -f2,4 "$log" | sort -u | wc -l)
+  wire_again=$(($(wc -l <"$log") - wire_sms))
+  rows=$(q "SELECT count(*) FROM outbox WHERE state IN ('sent', 'delivered')")
+  [ "$wire_sms" = "$rows" ] ||
+    fail "the SMSC acknowledged $wire_sms distinct SMS; the store says $rows went out"
+  unanswered=$(cat "$@" | grep -cE 'sms: message [0-9]+ \(.*\) (timeout|link_lost) \(')
+  [ "$wire_again" -le $((unanswered + killed)) ] ||
+    fail "$wire_again SMS reached a handset again, with only $unanswered submits unanswered" \
+      "and $killed allowed for kills:
+$(cut -f2,4 "$log" | sort | uniq -d | head -n 3 | cut -c1-120)"
 }
 
 proof_counts() {

@@ -110,12 +110,17 @@ void print_stats(const sim::smsc& s) {
       "throttled={} enquire_links={} deliver_sent={} deliver_resp_ok={} deliver_resp_error={} "
       "generic_nacks_received={} decode_errors={} peak_pending_submits={} ussd_screens={} "
       "aborts_sent={} ussd_protocol_errors={} open_dialogs={} acked={} drops={} queue_full={} "
-      "silent_binds={}\n",
+      "silent_binds={} sms_acked={} sms_duplicates={} sms_numbers={} sms_most_per_number={}\n",
       st.connections, st.binds_ok, st.binds_rejected, st.unbinds, st.submits, st.submits_throttled,
       st.enquire_links, st.deliver_sent, st.deliver_resp_ok, st.deliver_resp_error,
       st.generic_nacks_received, st.decode_errors, st.peak_pending_submits, st.ussd_screens,
       st.aborts_sent, st.ussd_protocol_errors, s.dialogs().open_dialogs(), st.submits_acked,
-      st.drops, st.submits_queue_full, st.silent_binds);
+      st.drops, st.submits_queue_full, st.silent_binds, st.sms_acked, st.sms_duplicates,
+      st.sms_numbers, st.sms_most_per_number);
+  // The first duplicates, for whoever hunts their cause (message ids are in the daemon's log).
+  for (const auto& d : s.duplicates())
+    fmt::print("sim-duplicate msisdn={} first_message_id={} again_message_id={} text={:?}\n",
+               d.msisdn, d.first_message_id, d.again_message_id, d.text.substr(0, 80));
   std::fflush(stdout);
 }
 
@@ -346,7 +351,7 @@ std::chrono::duration<double> cpu_time() {
 
 constexpr auto tick = std::chrono::milliseconds(5);
 
-awaitable<int> load(sim::smsc& s, sim::load_driver& d) {
+awaitable<int> load(sim::smsc& s, sim::load_driver& d, std::chrono::milliseconds linger) {
   auto ex = co_await asio::this_coro::executor;
   if (!co_await wait_bound(s, std::chrono::seconds(10))) {
     fmt::print(stderr, "ussdpay-sim: no ESME bound within 10 s\n");
@@ -380,15 +385,21 @@ awaitable<int> load(sim::smsc& s, sim::load_driver& d) {
       "hops={} seconds={:.2f} hops_per_s={:.0f} p50_us={} p90_us={} p99_us={} max_us={} "
       "timeouts={} protocol_errors={} failures={} stray={} cpu_s={:.2f} cpu_us_per_hop={:.2f} "
       "p50_ms={:.3f} p90_ms={:.3f} p99_ms={:.3f} max_ms={:.3f} last_hop_p50_us={} "
-      "last_hop_p99_us={} completed_per_s={:.0f}\n",
+      "last_hop_p99_us={} completed_per_s={:.0f} sms_acked={} sms_duplicates={}\n",
       s.dialogs().profile().name, d.options().sessions, d.options().steps.size(), r.dials,
       r.completed, r.ended_early, r.aborts, r.hops, secs,
       secs > 0 ? static_cast<double>(r.hops) / secs : 0.0, p50, p90, p99, h.max(), r.timeouts,
       r.protocol_errors, r.failures, r.stray, cpu,
       r.hops > 0 ? cpu * 1e6 / static_cast<double>(r.hops) : 0.0, ms(p50), ms(p90), ms(p99),
       ms(h.max()), d.last_hop_latencies().percentile(50), d.last_hop_latencies().percentile(99),
-      secs > 0 ? static_cast<double>(r.completed) / secs : 0.0);
+      secs > 0 ? static_cast<double>(r.completed) / secs : 0.0, s.stats().sms_acked,
+      s.stats().sms_duplicates);
   std::fflush(stdout);
+  // SMS still on their way (receipts of the last payments) are counted in sim-stats at exit.
+  if (linger.count() > 0) {
+    t.expires_after(linger);
+    co_await t.async_wait(nothrow);
+  }
   co_return r.timeouts == 0 && r.failures == 0 && r.protocol_errors == 0 && r.hops > 0 ? 0 : 1;
 }
 
@@ -462,6 +473,14 @@ int main(int argc, char** argv) {
                  "answer the first N submit_sm with ESME_RTHROTTLED");
   app.add_option("--throttle-every", opt.throttle_every,
                  "answer every Nth submit_sm with ESME_RTHROTTLED");
+  std::uint32_t throttle_for_ms = 0, linger_ms = 0;
+  app.add_option("--throttle-for-ms", throttle_for_ms,
+                 "answer every submit_sm with ESME_RTHROTTLED for this long after each bind");
+  app.add_flag("--throttle-sms-only", opt.throttle_sms_only,
+               "the --throttle-* options apply to SMS only (USSD screens pass)");
+  app.add_option("--sms-log", opt.sms_log,
+                 "append every acknowledged SMS to this file (sms, msisdn, message id, text as "
+                 "hex; tab-separated), to count what reached the wire across runs");
   app.add_option("--queue-full-every", opt.queue_full_every,
                  "answer every Nth submit_sm with ESME_RMSGQFUL");
   app.add_option("--respond-delay-ms", respond_delay_ms, "delay before answering submit_sm");
@@ -509,12 +528,16 @@ int main(int argc, char** argv) {
                  "load mode: start at most this many dialogs");
   app.add_option("--think-ms", think_ms,
                  "load mode: a subscriber replies this long after each screen (0 = at once)");
+  app.add_option("--linger-ms", linger_ms,
+                 "load mode: keep serving this long after the last dialog (receipts still coming "
+                 "are counted in sim-stats)");
   app.add_option("--hop-timeout", hop_timeout_s,
                  "load, hold: seconds to wait for a screen before giving the hop up")
       ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   opt.respond_delay = std::chrono::milliseconds(respond_delay_ms);
   opt.drop_interval = std::chrono::milliseconds(drop_every_ms);
+  opt.throttle_for = std::chrono::milliseconds(throttle_for_ms);
   opt.receipts = !no_receipts;
   if (auto p = ussd::builtin_profile(profile_name)) {
     opt.profile = std::move(*p);
@@ -587,7 +610,8 @@ int main(int argc, char** argv) {
     lo.hop_timeout = hop_timeout;
     lo.think = std::chrono::milliseconds(think_ms);
     load_d.emplace(phones, std::move(lo));
-    asio::co_spawn(io, load(s, *load_d), [&](std::exception_ptr e, int rc) { finish(e ? 3 : rc); });
+    asio::co_spawn(io, load(s, *load_d, std::chrono::milliseconds(linger_ms)),
+                   [&](std::exception_ptr e, int rc) { finish(e ? 3 : rc); });
   } else if (mode == "hold") {
     sim::hold_options ho;
     ho.sessions = sessions;

@@ -1,6 +1,8 @@
 #include "tests/sim/smsc.hpp"
 
+#include <cstdio>
 #include <ctime>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
@@ -25,6 +27,7 @@ struct smsc::connection : pdu_connection {
   connection(tcp::socket s, asio::ssl::context* ctx, const codec_limits& limits)
       : pdu_connection(std::move(s), ctx, limits) {}
   bool bound = false;
+  std::chrono::steady_clock::time_point bound_at{};
   bool silent = false;  ///< took the bind, answers nothing more (smsc_options::silent*)
   bind_mode mode = bind_mode::transceiver;
   std::uint32_t seq = 0;
@@ -49,9 +52,14 @@ smsc::smsc(asio::any_io_executor ex, smsc_options opt)
 smsc::~smsc() {
   *alive_ = false;
   stop(true);
+  if (sms_log_ != nullptr) std::fclose(sms_log_);
 }
 
 void smsc::start() {
+  if (!opt_.sms_log.empty() && sms_log_ == nullptr) {
+    sms_log_ = std::fopen(opt_.sms_log.c_str(), "a");
+    if (sms_log_ == nullptr) throw std::runtime_error("cannot open the SMS log " + opt_.sms_log);
+  }
   tcp::endpoint ep(asio::ip::make_address(opt_.host), opt_.port);
   acceptor_ = std::make_unique<tcp::acceptor>(ex_);
   acceptor_->open(ep.protocol());
@@ -227,6 +235,7 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
         return;
       }
       c->bound = true;
+      c->bound_at = std::chrono::steady_clock::now();
       c->mode = p.command_id == static_cast<std::uint32_t>(command::bind_transmitter)
                     ? bind_mode::transmitter
                 : p.command_id == static_cast<std::uint32_t>(command::bind_receiver)
@@ -300,7 +309,11 @@ void smsc::handle_submit(const std::shared_ptr<connection>& c, pdu p) {
     drop_connections();
     return;
   }
-  if (n <= opt_.throttle_first || (opt_.throttle_every > 0 && n % opt_.throttle_every == 0)) {
+  auto& body = std::get<sm_body>(p.body);
+  const bool throttles = !opt_.throttle_sms_only || !find_tlv(body.tlvs, tag::ussd_service_op);
+  if (throttles &&
+      (n <= opt_.throttle_first || (opt_.throttle_every > 0 && n % opt_.throttle_every == 0) ||
+       std::chrono::steady_clock::now() - c->bound_at < opt_.throttle_for)) {
     ++stats_.submits_throttled;
     send(c, p.make_response(status::throttled));
     return;
@@ -310,7 +323,6 @@ void smsc::handle_submit(const std::shared_ptr<connection>& c, pdu p) {
     send(c, p.make_response(status::message_queue_full));
     return;
   }
-  auto& body = std::get<sm_body>(p.body);
   const std::string id = next_message_id();
   ++stats_.submits_acked;
 
@@ -326,14 +338,17 @@ void smsc::handle_submit(const std::shared_ptr<connection>& c, pdu p) {
   if (m.ussd) ++stats_.ussd_screens;
   if (!m.protocol_error.empty()) ++stats_.ussd_protocol_errors;
   bool whole = true;  // false: a segment of a concatenated SMS still waiting for the others
-  if (opt_.decode_mt) {
+  // SMS are always joined and counted (duplicates on the wire); screens only when decoded.
+  if (opt_.decode_mt || !m.ussd) {
     const tlv* payload =
         body.short_message.empty() ? find_tlv(body.tlvs, tag::message_payload) : nullptr;
     std::string_view octets = payload ? std::string_view(payload->value) : body.short_message;
-    if (auto joined = reassemble(body, m.msisdn, octets))
-      m.text = decode_text(*joined, body.data_coding, ussd_.profile());
-    else
+    if (auto joined = reassemble(body, m.msisdn, octets)) {
+      if (!m.ussd) count_sms(m.msisdn, *joined, id);
+      if (opt_.decode_mt) m.text = decode_text(*joined, body.data_coding, ussd_.profile());
+    } else {
       whole = false;
+    }
   }
   if ((body.registered_delivery & 0x03) != 0 && opt_.receipts) schedule_receipt(body, id);
   if (opt_.decode_mt) m.raw = std::move(body);
@@ -391,6 +406,32 @@ std::optional<std::string> smsc::reassemble(const sm_body& body, const std::stri
   for (const auto& part : parts) out += part;
   concat_.erase(key);
   return out;
+}
+
+void smsc::count_sms(const std::string& msisdn, std::string_view octets, const std::string& id) {
+  ++stats_.sms_acked;
+  if (sms_log_ != nullptr) {
+    fmt::print(sms_log_, "sms\t{}\t{}\t", msisdn, id);
+    for (const char ch : octets) fmt::print(sms_log_, "{:02x}", static_cast<std::uint8_t>(ch));
+    fmt::print(sms_log_, "\n");
+    std::fflush(sms_log_);
+  }
+  auto& per_number = sms_per_number_[msisdn];
+  if (per_number++ == 0) ++stats_.sms_numbers;
+  stats_.sms_most_per_number = std::max<std::uint64_t>(stats_.sms_most_per_number, per_number);
+  // FNV-1a over number, a separator no number has, and the octets.
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](std::string_view s) {
+    for (const char ch : s) h = (h ^ static_cast<std::uint8_t>(ch)) * 0x100000001b3ull;
+  };
+  mix(msisdn);
+  mix(std::string_view("\0", 1));
+  mix(octets);
+  auto [it, first] = sms_seen_.try_emplace(h, id);
+  if (first) return;
+  ++stats_.sms_duplicates;
+  if (duplicates_.size() < max_reported_duplicates)
+    duplicates_.push_back({msisdn, std::string(octets), it->second, id});
 }
 
 void smsc::schedule_receipt(const sm_body& submitted, const std::string& message_id) {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,6 +19,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -47,8 +50,14 @@ struct smsc_options {
   std::uint32_t throttle_first = 0;    ///< answer the first N submit_sm with ESME_RTHROTTLED
   std::uint32_t throttle_every = 0;    ///< answer every Nth submit_sm with ESME_RTHROTTLED
   std::uint32_t queue_full_every = 0;  ///< answer every Nth submit_sm with ESME_RMSGQFUL
-  milliseconds respond_delay{0};       ///< delay before answering submit_sm
-  bool silent = false;                 ///< accept binds, then never answer anything
+  /// Answer every submit_sm with ESME_RTHROTTLED for this long after each bind (0 = never): an
+  /// SMSC that warms up, or one that sheds load for a while.
+  milliseconds throttle_for{0};
+  /// throttle_first, throttle_every and throttle_for apply to SMS only (submit_sm without
+  /// ussd_service_op); USSD screens pass: an SMSC whose store-and-forward side is the slow one.
+  bool throttle_sms_only = false;
+  milliseconds respond_delay{0};  ///< delay before answering submit_sm
+  bool silent = false;            ///< accept binds, then never answer anything
   /// Every Nth accepted bind (the Nth, 2Nth, ...) goes silent as `silent` does: the SMSC takes
   /// the bind and then never answers or sends anything on that connection.
   std::uint32_t silent_bind_every = 0;
@@ -80,6 +89,10 @@ struct smsc_options {
   /// lock-step batch.
   std::uint32_t flush_every = 16;
   smpp::codec_limits limits;
+  /// When set, every acknowledged whole SMS is appended to this file as a line
+  /// "sms<TAB>msisdn<TAB>message id<TAB>text as hex", flushed at once: tests count what reached
+  /// the wire across several simulator processes (the SMSC of a run, then the one after a fault).
+  std::string sms_log;
 };
 
 struct smsc_stats {
@@ -95,6 +108,18 @@ struct smsc_stats {
   std::uint64_t ussd_screens = 0, aborts_sent = 0;
   std::uint64_t ussd_protocol_errors = 0;  ///< screens that do not fit the profile
   std::uint32_t bound_now = 0;
+  /// SMS (not USSD screens) acknowledged ESME_ROK, whole messages (a concatenated SMS counts
+  /// once, when its last segment is in): what reaches handsets.
+  std::uint64_t sms_acked = 0;
+  /// Of those, the same text again to the same number: a subscriber who gets one receipt twice.
+  std::uint64_t sms_duplicates = 0;
+  /// Numbers that got at least one SMS, and the most any one number got.
+  std::uint64_t sms_numbers = 0, sms_most_per_number = 0;
+};
+
+/// One duplicate SMS, as the simulator saw it (the first few of a run are kept for reports).
+struct sms_duplicate {
+  std::string msisdn, text, first_message_id, again_message_id;
 };
 
 /// A message the ESME sent to a subscriber: a USSD screen or an SMS.
@@ -118,7 +143,7 @@ class smsc {
   smsc(const smsc&) = delete;
   smsc& operator=(const smsc&) = delete;
 
-  /// Binds the listening socket (throws on failure) and starts accepting.
+  /// Binds the listening socket and opens the SMS log (throws on failure), starts accepting.
   void start();
   /// Closes the listener and every connection (like an SMSC crash when abrupt is true;
   /// otherwise each bound ESME gets an unbind first).
@@ -148,6 +173,9 @@ class smsc {
   bool deliver(smpp::sm_body body);
   /// Drops every connection without unbinding (link failure).
   void drop_connections();
+  /// The first duplicate SMS of the run (at most max_reported_duplicates), in order.
+  static constexpr std::size_t max_reported_duplicates = 20;
+  const std::vector<sms_duplicate>& duplicates() const { return duplicates_; }
 
  private:
   struct connection;
@@ -167,6 +195,8 @@ class smsc {
   /// Sends deliver_ (filled by ussd_) on c.
   void send_deliver(const std::shared_ptr<connection>& c);
   std::string next_message_id();
+  /// Counts an acknowledged whole SMS per number and per text (sms_acked, sms_duplicates).
+  void count_sms(const std::string& msisdn, std::string_view octets, const std::string& id);
 
   asio::any_io_executor ex_;
   smsc_options opt_;
@@ -181,6 +211,13 @@ class smsc {
   /// Segments of concatenated SMS seen so far, by "msisdn/reference" (at most 10,000).
   std::map<std::string, std::vector<std::string>> concat_;
   smsc_stats stats_;
+  /// Every acknowledged SMS by a 64-bit digest of (number, text), with the message id it first
+  /// went out with; and SMS per number. A digest, not the text, keeps a long run's memory small;
+  /// a collision between two different texts is about 1 in 10^9 for a million messages.
+  std::unordered_map<std::uint64_t, std::string> sms_seen_;
+  std::unordered_map<std::string, std::uint32_t> sms_per_number_;
+  std::vector<sms_duplicate> duplicates_;
+  std::FILE* sms_log_ = nullptr;
   std::shared_ptr<bool> alive_;
 };
 

@@ -2,15 +2,18 @@
 // queued message is submitted exactly once while the window holds, outcomes are written, and
 // temporary failures are retried while permanent ones end the message.
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -32,8 +35,8 @@ struct harness {
   std::optional<store::group_writer> writer;
   std::optional<store::reader_pool> readers;
 
-  /// A store with `n` queued messages to 92300000000<i>, i = 0..n-1.
-  explicit harness(int n) {
+  /// A store with `n` queued messages to 92300000000<i>, i = 0..n-1, read by `reader_threads`.
+  explicit harness(int n, std::size_t reader_threads = 2) {
     dir = (std::filesystem::temp_directory_path() / "ussdpay-outbox-").string() +
           std::to_string(::getpid()) + "-" + std::to_string(++counter);
     std::filesystem::create_directories(dir);
@@ -46,7 +49,7 @@ struct harness {
                                      "Ref R PAID", 1) == store::enqueue_status::queued);
     writer.emplace(std::move(*d));
     std::optional<store::db_error> e;
-    readers.emplace(dir + "/o.db", 2, 1'000, e);
+    readers.emplace(dir + "/o.db", reader_threads, 1'000, e);
     REQUIRE_FALSE(e);
   }
   ~harness() {
@@ -143,6 +146,154 @@ TEST_CASE("outbox: every message submitted once, the window held, outcomes writt
     ids.insert(m.message_id);
   }
   CHECK(ids.size() == n);  // each kept the id its own answer carried
+}
+
+/// Holds a store thread inside its work until the test opens it (at most 10 s, so a broken test
+/// fails instead of hanging).
+struct gate {
+  std::mutex m;
+  std::condition_variable cv;
+  bool armed = false, held = false, open = false;
+  int calls = 0;
+
+  void hold_here() {
+    std::unique_lock lock(m);
+    held = true;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(10), [this] { return open; });
+  }
+  void let_go() {
+    std::lock_guard lock(m);
+    open = true;
+    cv.notify_all();
+  }
+  bool is_held() {
+    std::lock_guard lock(m);
+    return held;
+  }
+};
+
+// The regression test for receipts that reached handsets twice (about 2 % under paying load): a
+// page read ran on a reader thread against a snapshot taken before an outcome write committed;
+// the write's release then took those ids out of the held set, and the page, still saying
+// "queued" for them, put them back in the queue: the SMSC got them again.
+TEST_CASE("outbox: a page read that raced an outcome write submits nothing again", "[sms]") {
+  constexpr int n = 8;
+  harness h(n, 1);  // one reader connection, so the stall below is on the read that matters
+  asio::io_context io;
+  sms::outbox_config cfg;
+  cfg.poll_interval = std::chrono::seconds(30);  // no reads but the ones this test causes
+  std::map<std::string, int> submits;
+  std::optional<sms::outbox_sender> sender;
+  sender.emplace(io.get_executor(), cfg, menus::default_alphabet::gsm0338, *h.writer, *h.readers,
+                 [&](smpp::pdu p, std::function<void(smpp::submit_result)> answered) {
+                   ++submits[std::get<smpp::sm_body>(p.body).destination.addr];
+                   smpp::submit_result r;
+                   r.result = smpp::outcome::accepted;
+                   r.message_id = fmt::format("{:X}", 0xB000 + submits.size());
+                   asio::post(io, [answered = std::move(answered), r] { answered(r); });
+                 });
+  // The reader stalls inside its next statement once armed: after the statement took its
+  // snapshot (SQLite calls the progress handler while it steps), before the page comes back.
+  gate read_gate, write_gate;
+  std::atomic<bool> installed = false;
+  REQUIRE(h.readers->submit([&](store::db& d) {
+    sqlite3_progress_handler(
+        d.handle(), 1,
+        [](void* p) -> int {
+          auto& g = *static_cast<gate*>(p);
+          bool hold = false;
+          {
+            std::lock_guard lock(g.m);
+            hold = g.armed && !g.open && ++g.calls >= 2;
+          }
+          if (hold) g.hold_here();
+          return 0;
+        },
+        &read_gate);
+    installed = true;
+  }));
+  // The writer is busy, so the outcomes of the first page wait to be written.
+  REQUIRE(h.writer->submit(
+      [&](store::db&) {
+        write_gate.hold_here();
+        return true;
+      },
+      [](bool, std::optional<store::db_error>) {}));
+
+  int step = 0;
+  auto step_at = std::chrono::steady_clock::now();
+  asio::steady_timer tick(io);
+  std::function<void()> next = [&] {
+    tick.expires_after(std::chrono::milliseconds(2));
+    tick.async_wait([&](boost::system::error_code) {
+      const auto now = std::chrono::steady_clock::now();
+      switch (step) {
+        case 0:  // the sender reads the queue, submits all n, the SMSC takes them
+          if (installed) {
+            sender->start();
+            step = 1;
+          }
+          break;
+        case 1:  // all answered; their outcomes wait for the writer. Another page is read ...
+          if (sender->stats().sent == n) {
+            {
+              std::lock_guard lock(read_gate.m);
+              read_gate.armed = true;
+            }
+            sender->poke();
+            step = 2;
+          }
+          break;
+        case 2:  // ... and stalls after its snapshot: the n messages are still queued there.
+          if (read_gate.is_held()) {
+            write_gate.let_go();  // the outcomes are written, and the sender releases them
+            step = 3;
+          }
+          break;
+        case 3:
+          if (const auto all = h.messages(); std::all_of(
+                  all.begin(), all.end(), [](const auto& m) { return m.second.state == "sent"; })) {
+            step_at = now;
+            step = 4;
+          }
+          break;
+        case 4:  // the release has run on this thread by now; the stale page comes back
+          if (now - step_at > std::chrono::milliseconds(100)) {
+            read_gate.let_go();
+            step_at = now;
+            step = 5;
+          }
+          break;
+        case 5:
+          if (now - step_at > std::chrono::milliseconds(300)) {
+            io.stop();
+            return;
+          }
+          break;
+      }
+      next();
+    });
+  };
+  next();
+  io.run_for(std::chrono::seconds(20));
+  read_gate.let_go();
+  write_gate.let_go();
+  const auto sender_stale = sender->stats().stale_skipped;
+  sender->stop();
+  sender.reset();
+  h.writer.reset();
+
+  REQUIRE(step == 5);
+  CHECK(submits.size() == n);
+  // The store alone cannot tell: a second submit of a stale row writes attempts = 1 again.
+  // What reached the (fake) SMSC can.
+  for (const auto& [msisdn, times] : submits) {
+    INFO(msisdn);
+    CHECK(times == 1);
+  }
+  for (const auto& [msisdn, m] : h.messages()) CHECK(m.attempts == 1);
+  CHECK(sender_stale == n);
 }
 
 TEST_CASE("outbox: temporary failures retried with back-off, permanent ones end at once", "[sms]") {
