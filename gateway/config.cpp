@@ -95,8 +95,9 @@ std::vector<key_def> keys(config& c) {
       {"smpp", "queue_timeout", &l.queue_timeout},
       {"smpp", "enquire_link_interval", &l.enquire_link_interval},
       {"smpp", "inactivity_timeout", &l.inactivity_timeout},
-      {"smpp", "throttle_backoff", &l.throttle_backoff},
-      {"smpp", "throttle_backoff_max", &l.throttle_backoff_max},
+      {"smpp", "flow_interval", &l.flow.interval},
+      {"smpp", "flow_min_rate", &l.flow.min_rate},
+      {"smpp", "flow_tolerated_share", &l.flow.tolerated_share},
       {"smpp", "reconnect_initial", &l.reconnect_initial},
       {"smpp", "reconnect_max", &l.reconnect_max},
       {"smpp", "drain_timeout", &l.drain_timeout},
@@ -412,6 +413,12 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
   if (l.system_type.size() > 12) err("smpp.system_type", "must be at most 12 characters");
   if (l.window == 0 || l.window > 10000) err("smpp.window", "must be 1..10000");
   if (c.smpp.binds == 0 || c.smpp.binds > 64) err("smpp.binds", "must be 1..64");
+  if (l.flow.interval < std::chrono::milliseconds(10) || l.flow.interval > std::chrono::seconds(10))
+    err("smpp.flow_interval", "must be 10ms..10s");
+  if (!(l.flow.min_rate >= 0.1) || l.flow.min_rate > 1e6)
+    err("smpp.flow_min_rate", "must be 0.1..1000000 messages per second");
+  if (!(l.flow.tolerated_share >= 0) || l.flow.tolerated_share > 0.9)
+    err("smpp.flow_tolerated_share", "must be 0..0.9");
   if (l.limits.max_command_length < 64 || l.limits.max_command_length > 65535)
     err("smpp.max_command_length", "must be 64..65535");
   if (l.limits.max_tlvs == 0 || l.limits.max_tlvs > 64) err("smpp.max_tlvs", "must be 1..64");

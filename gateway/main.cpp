@@ -257,7 +257,9 @@ int main(int argc, char** argv) {
   ussdpay::sms::outbox_sender outbox(
       io.get_executor(), cfg.sms, cfg.ussd_profile.alphabet, writer, readers,
       [&client_ptr](ussdpay::smpp::pdu p, std::function<void(ussdpay::smpp::submit_result)> done) {
-        client_ptr->submit(std::move(p), [done](ussdpay::smpp::submit_result r) { done(r); });
+        client_ptr->submit(
+            std::move(p), [done](ussdpay::smpp::submit_result r) { done(r); },
+            ussdpay::smpp::lane::bulk);
       });
   payments.on_message_queued([&outbox] { outbox.poke(); });
   // One-time codes go straight to the link: never stored, so never in the outbox.
@@ -273,7 +275,7 @@ int main(int argc, char** argv) {
     ussdpay::sms::submit_segments(
         std::move(parts),
         [&client_ptr](ussdpay::smpp::pdu p, std::function<void(ussdpay::smpp::submit_result)> d) {
-          client_ptr->submit(std::move(p), std::move(d));
+          client_ptr->submit(std::move(p), std::move(d), ussdpay::smpp::lane::bulk);
         },
         [accepted](const ussdpay::smpp::submit_result& r) {
           accepted(r.result == ussdpay::smpp::outcome::accepted);
@@ -311,10 +313,17 @@ int main(int argc, char** argv) {
     });
   };
   ussdpay::ussd_service ussd(io.get_executor(), cfg, menus.cat, actions, submit);
-  auto on_inbound = [&](const ussdpay::smpp::pdu& p) -> std::uint32_t {
+  auto on_inbound = [&](const ussdpay::smpp::pdu& p,
+                        ussdpay::smpp::link_session& link) -> std::uint32_t {
     const auto* sm = std::get_if<ussdpay::smpp::sm_body>(&p.body);
     if (sm == nullptr) return ussdpay::smpp::status::ok;
-    if (ussdpay::smpp::is_receipt(*sm)) return outbox.on_receipt(*sm);
+    if (ussdpay::smpp::is_receipt(*sm)) {
+      // Answered once its state is durable: a crash before that, and the SMSC sends it again.
+      auto answer = link.defer(p);
+      if (!answer) return ussdpay::smpp::status::temp_app_error;  // too many wait: later
+      outbox.on_receipt(*sm, std::move(answer));
+      return ussdpay::smpp::answer_later;
+    }
     return ussd.on_deliver(*sm);
   };
   ussdpay::smpp::smsc_client client(io.get_executor(), cfg.smpp, on_inbound);

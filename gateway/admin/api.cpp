@@ -345,6 +345,28 @@ struct routes {
     m.family("ussdpay_smpp_in_flight", "gauge", "requests in flight or queued, per bind");
     for (const auto& l : src.smsc.links())
       m.sample("ussdpay_smpp_in_flight", {{"link", l->name()}}, n(l->load()));
+    // Flow control (gateway/smpp/flow_fsm.hpp): each lane's rate, as throttling set it.
+    constexpr smpp::lane both[] = {smpp::lane::interactive, smpp::lane::bulk};
+    m.family("ussdpay_smpp_send_rate", "gauge",
+             "messages per second a lane may send, set by throttling answers (0 = unlimited)");
+    for (const auto& l : src.smsc.links())
+      for (const auto lane : both)
+        m.sample("ussdpay_smpp_send_rate", {{"link", l->name()}, {"lane", smpp::to_string(lane)}},
+                 l->flow(lane).rate());
+    m.family("ussdpay_smpp_throttled_total", "counter",
+             "throttling answers (ESME_RTHROTTLED, ESME_RMSGQFUL), per bind and lane");
+    for (const auto& l : src.smsc.links())
+      for (const auto lane : both)
+        m.sample("ussdpay_smpp_throttled_total",
+                 {{"link", l->name()}, {"lane", smpp::to_string(lane)}},
+                 n(l->stats().throttled_by_lane[static_cast<std::size_t>(lane)]));
+    m.family("ussdpay_smpp_rate_cuts_total", "counter",
+             "times a lane's rate was cut because the SMSC throttled too much of it");
+    for (const auto& l : src.smsc.links())
+      for (const auto lane : both)
+        m.sample("ussdpay_smpp_rate_cuts_total",
+                 {{"link", l->name()}, {"lane", smpp::to_string(lane)}},
+                 n(l->flow(lane).stats().cuts));
 
     const auto& dialogs = src.ussd.dialogs();
     m.family("ussdpay_ussd_live_dialogs", "gauge", "USSD dialogs open now");

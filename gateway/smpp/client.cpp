@@ -41,7 +41,7 @@ void smsc_client::stop(std::function<void()> done) {
     });
 }
 
-void smsc_client::submit(pdu request, link_session::completion handler) {
+void smsc_client::submit(pdu request, link_session::completion handler, lane in) {
   // Least loaded bound transmitter; if none is bound, the least loaded transmitter queues it
   // until its link comes back (or queue_timeout fails it back to the owner).
   link_session* best = nullptr;
@@ -57,7 +57,7 @@ void smsc_client::submit(pdu request, link_session::completion handler) {
     }
   }
   next_ = (next_ + 1) % links_.size();
-  best->submit(std::move(request), std::move(handler));
+  best->submit(std::move(request), std::move(handler), in);
 }
 
 std::size_t smsc_client::bound_links() const {

@@ -30,7 +30,8 @@ class smsc_client {
   /// Stops every link gracefully; `done` runs once all are stopped.
   void stop(std::function<void()> done);
 
-  void submit(pdu request, link_session::completion handler);
+  /// Through the least loaded bound transmitter, in lane `l` (interactive: USSD screens first).
+  void submit(pdu request, link_session::completion handler, lane l = lane::interactive);
 
   template <class Token>
   auto async_submit(pdu request, Token&& token) {

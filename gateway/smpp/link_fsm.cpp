@@ -19,6 +19,10 @@ std::string_view to_string(bind_mode m) {
   return "?";
 }
 
+std::string_view to_string(lane l) {
+  return l == lane::interactive ? "interactive" : "bulk";
+}
+
 std::string_view to_string(link_state s) {
   switch (s) {
     case link_state::stopped:
@@ -78,7 +82,7 @@ constexpr std::uint32_t id_of(command c) {
 }  // namespace
 
 link_fsm::link_fsm(link_config cfg, std::uint64_t jitter_seed)
-    : cfg_(std::move(cfg)), rng_(jitter_seed) {
+    : cfg_(std::move(cfg)), rng_(jitter_seed), flows_{flow_fsm(cfg_.flow), flow_fsm(cfg_.flow)} {
   if (cfg_.window == 0) cfg_.window = 1;
   if (cfg_.burst <= 0) cfg_.burst = std::max(1.0, cfg_.tps / 10.0);
 }
@@ -159,6 +163,9 @@ void link_fsm::fail_in_flight(outcome o, const std::string& why) {
   deadlines_.clear();
   user_in_flight_ = 0;
   enquire_outstanding_ = false;
+  // Deferred answers belong to this connection; the SMSC sends those requests again.
+  deferred_.clear();
+  deferred_order_.clear();
 }
 
 void link_fsm::schedule_reconnect(clock::time_point now, std::string reason) {
@@ -199,33 +206,50 @@ void link_fsm::refill_tokens(clock::time_point now) {
 }
 
 void link_fsm::pump(clock::time_point now) {
-  if (state_ != link_state::bound || now < paused_until_) return;
-  paused_until_ = {};  // a set value always lies in the future of the last pump
+  if (state_ != link_state::bound) return;
   refill_tokens(now);
-  while (!queue_.empty() && user_in_flight_ < cfg_.window) {
-    if (cfg_.tps > 0 && tokens_ < 1.0) break;
-    queued_request q = std::move(queue_.front());
-    queue_.pop_front();
-    if (now - q.queued_at >= cfg_.queue_timeout) {
-      complete(q.id, {outcome::not_sent, 0, {}, "queued longer than queue_timeout"});
-      continue;
+  // Interactive first; bulk gets what the window, the bind's tps and its own rate leave.
+  for (std::size_t l = 0; l < lanes; ++l) {
+    auto& queue = queues_[l];
+    while (!queue.empty() && user_in_flight_ < cfg_.window) {
+      if (cfg_.tps > 0 && tokens_ < 1.0) return;
+      if (now - queue.front().queued_at >= cfg_.queue_timeout) {
+        complete(queue.front().id, {outcome::not_sent, 0, {}, "queued longer than queue_timeout"});
+        queue.pop_front();
+        continue;
+      }
+      if (!flows_[l].try_send(now)) break;
+      queued_request q = std::move(queue.front());
+      queue.pop_front();
+      send_queued(now, std::move(q));
     }
-    const std::uint32_t seq = next_sequence();
-    q.request.sequence_number = seq;
-    if (auto err = encode(q.request, out_)) {
-      complete(q.id, {outcome::not_sent, 0, {}, "cannot encode: " + *err});
-      continue;
-    }
-    ++stats_.pdus_out;
-    count_pdu(stats_, q.request.command_id, q.request.command_status, false);
-    if (cfg_.tps > 0) tokens_ -= 1.0;
-    const auto deadline = now + cfg_.response_timeout;
-    window_.emplace(seq, in_flight_request{q.id, std::move(q.request), q.queued_at, deadline,
-                                           q.attempts + 1, false});
-    deadlines_.emplace_back(seq, deadline);
-    ++user_in_flight_;
-    stats_.window_peak = std::max(stats_.window_peak, user_in_flight_);
   }
+}
+
+void link_fsm::send_queued(clock::time_point now, queued_request q) {
+  const std::uint32_t seq = next_sequence();
+  q.request.sequence_number = seq;
+  if (auto err = encode(q.request, out_)) {
+    complete(q.id, {outcome::not_sent, 0, {}, "cannot encode: " + *err});
+    return;
+  }
+  ++stats_.pdus_out;
+  count_pdu(stats_, q.request.command_id, q.request.command_status, false);
+  if (cfg_.tps > 0) tokens_ -= 1.0;
+  const auto deadline = now + cfg_.response_timeout;
+  window_.emplace(seq, in_flight_request{q.id, std::move(q.request), q.queued_at, deadline,
+                                         q.attempts + 1, false, q.in});
+  deadlines_.emplace_back(seq, deadline);
+  ++user_in_flight_;
+  stats_.window_peak = std::max(stats_.window_peak, user_in_flight_);
+}
+
+void link_fsm::expire_queued(clock::time_point now) {
+  for (auto& queue : queues_)
+    while (!queue.empty() && now - queue.front().queued_at >= cfg_.queue_timeout) {
+      complete(queue.front().id, {outcome::not_sent, 0, {}, "queued longer than queue_timeout"});
+      queue.pop_front();
+    }
 }
 
 // Answered requests leave their deadline entry behind; drop the ones at the front so the deque
@@ -261,10 +285,11 @@ void link_fsm::start(clock::time_point now) {
 void link_fsm::stop(clock::time_point now) {
   if (stopping_ && state_ != link_state::stopped) return;
   stopping_ = true;
-  while (!queue_.empty()) {
-    complete(queue_.front().id, {outcome::not_sent, 0, {}, "link stopping"});
-    queue_.pop_front();
-  }
+  for (auto& queue : queues_)
+    while (!queue.empty()) {
+      complete(queue.front().id, {outcome::not_sent, 0, {}, "link stopping"});
+      queue.pop_front();
+    }
   switch (state_) {
     case link_state::stopped:
       return;
@@ -291,8 +316,10 @@ void link_fsm::stop(clock::time_point now) {
 
 void link_fsm::check_stop_progress(clock::time_point now) {
   if (state_ != link_state::draining) return;
-  if (user_in_flight_ > 0 && now < state_deadline_) return;
-  set_state(link_state::unbinding, user_in_flight_ > 0 ? "drain timeout" : "drained");
+  // Waits for the answers to what we sent, and for the answers we owe (receipts being written).
+  const bool waiting = user_in_flight_ > 0 || !deferred_.empty();
+  if (waiting && now < state_deadline_) return;
+  set_state(link_state::unbinding, waiting ? "drain timeout" : "drained");
   send_internal(now, make_empty(command::unbind, 0));
   state_deadline_ = now + cfg_.unbind_timeout;
 }
@@ -300,6 +327,9 @@ void link_fsm::check_stop_progress(clock::time_point now) {
 void link_fsm::on_connected(clock::time_point now) {
   if (state_ != link_state::connecting) return;
   out_.clear();  // nothing from an earlier connection goes out on this one
+  ++connection_;
+  deferred_.clear();
+  deferred_order_.clear();
   bind_body b{cfg_.system_id, cfg_.password, cfg_.system_type, 0x34, cfg_.address_range};
   send(make_bind(bind_command(cfg_.mode), next_sequence(), std::move(b)));
   last_rx_ = now;
@@ -435,8 +465,6 @@ void link_fsm::handle_response(clock::time_point now, const pdu& p) {
     state_deadline_ = clock::time_point::max();
     tokens_ = cfg_.burst;
     tokens_at_ = now;
-    paused_until_ = {};
-    throttle_delay_ = milliseconds(0);
     const auto* b = std::get_if<bind_resp_body>(&p.body);
     set_state(link_state::bound, fmt::format("bound to '{}'", b ? b->system_id : ""));
     pump(now);
@@ -473,18 +501,19 @@ void link_fsm::handle_response(clock::time_point now, const pdu& p) {
 
   --user_in_flight_;
   const std::uint32_t st = p.command_status;
+  const auto l = static_cast<std::size_t>(r.in);
   if (st == status::ok) {
-    throttle_delay_ = milliseconds(0);
+    flows_[l].on_accepted(now);
     const auto* b = std::get_if<message_id_body>(&p.body);
     complete(r.id, {outcome::accepted, st, b ? b->message_id : std::string{}, {}});
   } else if (st == status::throttled || st == status::message_queue_full) {
     ++stats_.throttled;
-    throttle_delay_ = throttle_delay_.count() == 0
-                          ? cfg_.throttle_backoff
-                          : std::min(cfg_.throttle_backoff_max, throttle_delay_ * 2);
-    paused_until_ = now + throttle_delay_;
-    if (r.attempts <= cfg_.throttle_retries && !stopping_) {
-      queue_.push_front({r.id, std::move(r.request), r.queued_at, r.attempts});
+    ++stats_.throttled_by_lane[l];
+    flows_[l].on_throttled(now);
+    // Front of its lane, so it keeps its turn; queue_timeout still counts from its first queuing.
+    if (r.attempts <= cfg_.throttle_retries && !stopping_ &&
+        now - r.queued_at < cfg_.queue_timeout) {
+      queues_[l].push_front({r.id, std::move(r.request), r.queued_at, r.attempts, r.in});
     } else {
       complete(r.id, {outcome::rejected, st, {}, "throttled; retries exhausted"});
     }
@@ -497,10 +526,7 @@ void link_fsm::handle_response(clock::time_point now, const pdu& p) {
 
 void link_fsm::on_timer(clock::time_point now) {
   // Requests that waited unsent too long, whatever the state (the link may be down for long).
-  while (!queue_.empty() && now - queue_.front().queued_at >= cfg_.queue_timeout) {
-    complete(queue_.front().id, {outcome::not_sent, 0, {}, "queued longer than queue_timeout"});
-    queue_.pop_front();
-  }
+  expire_queued(now);
   switch (state_) {
     case link_state::stopped:
       return;
@@ -538,6 +564,7 @@ void link_fsm::on_timer(clock::time_point now) {
       break;
   }
 
+  expire_deferred(now);
   while (!deadlines_.empty()) {
     const auto [seq, deadline] = deadlines_.front();
     auto it = window_.find(seq);
@@ -571,8 +598,9 @@ void link_fsm::on_timer(clock::time_point now) {
   check_stop_progress(now);
 }
 
-void link_fsm::submit(clock::time_point now, request_id id, pdu request) {
+void link_fsm::submit(clock::time_point now, request_id id, pdu request, lane l) {
   ++stats_.submitted;
+  ++stats_.submitted_by_lane[static_cast<std::size_t>(l)];
   if (stopping_ || state_ == link_state::stopped) {
     complete(id, {outcome::not_sent, 0, {}, "link stopped"});
     return;
@@ -586,12 +614,54 @@ void link_fsm::submit(clock::time_point now, request_id id, pdu request) {
     complete(id, {outcome::not_sent, 0, {}, "only submit_sm and data_sm can be submitted"});
     return;
   }
-  if (queue_.size() >= cfg_.max_queue) {
+  if (queued() >= cfg_.max_queue) {
     complete(id, {outcome::not_sent, 0, {}, "queue full"});
     return;
   }
-  queue_.push_back({id, std::move(request), now, 0});
+  queues_[static_cast<std::size_t>(l)].push_back({id, std::move(request), now, 0, l});
   pump(now);
+}
+
+bool link_fsm::defer(clock::time_point now, const pdu& request) {
+  if (state_ != link_state::bound && state_ != link_state::draining) return false;
+  if (deferred_.size() >= cfg_.max_deferred ||
+      !deferred_
+           .try_emplace(request.sequence_number,
+                        deferral{request.command_id, now + cfg_.deferred_response_timeout})
+           .second) {  // (a sequence number still waiting: the SMSC reused it; answer now)
+    ++stats_.deferred_refused;
+    return false;
+  }
+  deferred_order_.emplace_back(request.sequence_number, now + cfg_.deferred_response_timeout);
+  ++stats_.deferred;
+  return true;
+}
+
+void link_fsm::respond_deferred(clock::time_point now, std::uint64_t conn,
+                                std::uint32_t sequence_number, std::uint32_t st) {
+  if (conn != connection_) return;
+  auto it = deferred_.find(sequence_number);
+  if (it == deferred_.end()) return;
+  const pdu request{it->second.command_id, 0, sequence_number, empty_body{}};
+  deferred_.erase(it);
+  respond(request, st);
+  check_stop_progress(now);  // the last answer owed may be what a stop waits for
+}
+
+void link_fsm::expire_deferred(clock::time_point now) {
+  while (!deferred_order_.empty() && deferred_order_.front().second <= now) {
+    const auto [seq, deadline] = deferred_order_.front();
+    deferred_order_.pop_front();
+    auto it = deferred_.find(seq);
+    if (it == deferred_.end() || it->second.deadline != deadline) continue;  // answered
+    const pdu request{it->second.command_id, 0, seq, empty_body{}};
+    deferred_.erase(it);
+    ++stats_.deferred_expired;
+    respond(request, status::temp_app_error);
+  }
+  // Answered ones leave their entry behind; keep the deque as long as the waiting.
+  while (!deferred_order_.empty() && !deferred_.contains(deferred_order_.front().first))
+    deferred_order_.pop_front();
 }
 
 void link_fsm::respond(const pdu& request, std::uint32_t st, std::string message_id) {
@@ -622,8 +692,9 @@ std::string link_fsm::take_output() {
 
 clock::time_point link_fsm::next_deadline() const {
   auto next = clock::time_point::max();
-  if (!queue_.empty() && state_ != link_state::stopped)
-    next = std::min(next, queue_.front().queued_at + cfg_.queue_timeout);
+  if (state_ != link_state::stopped)
+    for (const auto& queue : queues_)
+      if (!queue.empty()) next = std::min(next, queue.front().queued_at + cfg_.queue_timeout);
   switch (state_) {
     case link_state::stopped:
       return clock::time_point::max();
@@ -639,16 +710,21 @@ clock::time_point link_fsm::next_deadline() const {
       break;
   }
   if (!deadlines_.empty()) next = std::min(next, deadlines_.front().second);
+  if (!deferred_order_.empty()) next = std::min(next, deferred_order_.front().second);
   next = std::min(next, last_rx_ + cfg_.inactivity_timeout);
   if (!enquire_outstanding_ && state_ == link_state::bound)  // on_timer sends it only when bound
     next = std::min(next, last_rx_ + cfg_.enquire_link_interval);
-  if (!queue_.empty() && user_in_flight_ < cfg_.window) {
-    if (paused_until_ != clock::time_point{}) {
-      next = std::min(next, paused_until_);
-    } else if (cfg_.tps > 0 && tokens_ < 1.0) {
+  if (queued() > 0 && user_in_flight_ < cfg_.window) {
+    if (cfg_.tps > 0 && tokens_ < 1.0) {
       const auto wait = std::chrono::duration<double>((1.0 - tokens_) / cfg_.tps);
       next = std::min(next, tokens_at_ + std::chrono::duration_cast<clock::duration>(wait) +
                                 clock::duration(1));
+    } else {
+      // A lane held back by its own rate: when its next token is ready.
+      for (std::size_t l = 0; l < lanes; ++l)
+        if (!queues_[l].empty())
+          if (const auto at = flows_[l].next_send(); at != clock::time_point{})
+            next = std::min(next, at);
     }
   }
   return next;

@@ -70,10 +70,21 @@ void link_session::stop(std::function<void()> done) {
   pump();
 }
 
-void link_session::submit(pdu request, completion handler) {
+link_session::responder link_session::defer(const pdu& request) {
+  if (!fsm_.defer(clock::now(), request)) return {};
+  arm_timer();  // the deadline
+  return [this, alive = alive_, conn = fsm_.connection(),
+          seq = request.sequence_number](std::uint32_t st) {
+    if (!*alive) return;
+    fsm_.respond_deferred(clock::now(), conn, seq, st);
+    pump();
+  };
+}
+
+void link_session::submit(pdu request, completion handler, lane l) {
   const request_id id = next_id_++;
   pending_.emplace(id, std::move(handler));
-  fsm_.submit(clock::now(), id, std::move(request));
+  fsm_.submit(clock::now(), id, std::move(request), l);
   pump();
 }
 
@@ -106,8 +117,8 @@ void link_session::pump() {
         });
       } else if (auto* in = std::get_if<action::inbound>(&a)) {
         std::uint32_t st = status::temp_app_error;
-        if (on_inbound_) st = on_inbound_(in->message);
-        fsm_.respond(in->message, st);
+        if (on_inbound_) st = on_inbound_(in->message, *this);
+        if (st != answer_later) fsm_.respond(in->message, st);
       } else if (auto* s = std::get_if<action::state_changed>(&a)) {
         log_transition(*s);
         if (on_state_) on_state_(s->from, s->to, s->reason);

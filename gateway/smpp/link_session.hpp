@@ -9,7 +9,8 @@
 //   deadline timer   -> fsm.on_timer at fsm.next_deadline()
 //   action::close    -> flush what is buffered (bounded by close_flush_timeout), then close
 //   action::completed-> the owner's completion handler, posted (never called inline)
-//   action::inbound  -> the inbound handler, whose status is sent back as the response
+//   action::inbound  -> the inbound handler, whose status is sent back as the response (or, when
+//                       it returns answer_later after defer(), the responder's status later)
 //
 // Each connection has a generation number; callbacks from a connection the FSM already closed
 // are ignored, so a late read error never tears down its successor.
@@ -48,11 +49,18 @@ struct endpoint_config {
   milliseconds close_flush_timeout{1000};  ///< on close, time allowed to flush pending bytes
 };
 
+/// What an inbound handler returns when it will answer later through link_session::defer().
+inline constexpr std::uint32_t answer_later = 0xFFFF'FFFFu;
+
 class link_session {
  public:
   using completion = asio::any_completion_handler<void(submit_result)>;
-  /// Called for every deliver_sm/data_sm; returns the command_status to answer with.
-  using inbound_handler = std::function<std::uint32_t(const pdu&)>;
+  /// Called for every deliver_sm/data_sm on `link`; returns the command_status to answer with,
+  /// or answer_later after link.defer(request).
+  using inbound_handler = std::function<std::uint32_t(const pdu&, link_session& link)>;
+  /// Sends the deferred answer (once; later calls, or calls after the connection ended or the
+  /// deadline passed, do nothing).
+  using responder = std::function<void(std::uint32_t status)>;
   using state_observer = std::function<void(link_state from, link_state to, const std::string&)>;
 
   link_session(asio::any_io_executor ex, endpoint_config ep, link_config cfg, std::string name,
@@ -65,8 +73,13 @@ class link_session {
   /// Graceful: drain the window, unbind, close. `done` (optional) runs when stopped.
   void stop(std::function<void()> done = {});
 
-  /// Sends a submit_sm/data_sm; the handler gets exactly one result.
-  void submit(pdu request, completion handler);
+  /// Inside the inbound handler: the answer to `request` is sent when the returned responder is
+  /// called, within deferred_response_timeout (else ESME_RX_T_APPN goes). Empty when the link
+  /// cannot wait (max_deferred waiting): then the handler answers now.
+  responder defer(const pdu& request);
+
+  /// Sends a submit_sm/data_sm in its lane; the handler gets exactly one result.
+  void submit(pdu request, completion handler, lane l = lane::interactive);
 
   template <class Token>
   auto async_submit(pdu request, Token&& token) {
@@ -78,6 +91,7 @@ class link_session {
   link_state state() const { return fsm_.state(); }
   bool can_transmit() const { return fsm_.can_transmit(); }
   std::size_t load() const { return fsm_.in_flight() + fsm_.queued(); }
+  const flow_fsm& flow(lane l) const { return fsm_.flow(l); }
   std::uint32_t window() const { return fsm_.window(); }
   const link_stats& stats() const { return fsm_.stats(); }
   const std::string& name() const { return name_; }

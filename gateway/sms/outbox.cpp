@@ -281,7 +281,8 @@ void outbox_sender::flush() {
         spdlog::error("sms: could not record {} outcomes and {} receipts ({}); will retry",
                       outcomes->size(), receipts->size(), e ? e->message : "rolled back");
         outcomes_.insert(outcomes_.begin(), outcomes->begin(), outcomes->end());
-        receipts_.insert(receipts_.begin(), receipts->begin(), receipts->end());
+        // Receipts are the SMSC's to keep: "try later", and it sends them again.
+        for (auto& r : *receipts) r.answer(smpp::status::temp_app_error);
         return;
       }
       for (const auto& u : *outcomes) {
@@ -294,7 +295,10 @@ void outbox_sender::flush() {
         if (!m && !r.retried) {
           r.retried = true;
           receipts_.push_back(std::move(r));
-        } else if (!m) {
+          continue;  // answered after its second look
+        }
+        r.answer(smpp::status::ok);
+        if (!m) {
           ++stats_.receipts_unknown;
           spdlog::info("sms: delivery receipt for an unknown message id {} ({})", r.message_id,
                        r.state);
@@ -330,13 +334,14 @@ void outbox_sender::flush() {
     release(false, store::db_error{0, "writer queue full"});
 }
 
-std::uint32_t outbox_sender::on_receipt(const smpp::sm_body& in) {
+void outbox_sender::on_receipt(const smpp::sm_body& in, answer_fn answer) {
+  if (!answer) answer = [](std::uint32_t) {};
   // Bounded: past this many receipts waiting for the store, the SMSC is asked to try later
   // (ESME_RX_T_APPN, a temporary error: it keeps the receipt and sends it again).
   constexpr std::size_t max_waiting_receipts = 50'000;
   if (receipts_.size() >= max_waiting_receipts) {
     ++stats_.receipts_deferred;
-    return smpp::status::temp_app_error;
+    return answer(smpp::status::temp_app_error);
   }
   ++stats_.receipts;
   auto parsed = smpp::parse_receipt(in);
@@ -344,20 +349,19 @@ std::uint32_t outbox_sender::on_receipt(const smpp::sm_body& in) {
     ++stats_.receipts_unreadable;
     spdlog::warn("sms: unreadable delivery receipt from {}: {}", in.source.addr.substr(0, 21),
                  e->reason);
-    return smpp::status::ok;  // refused, the SMSC would only send it again
+    return answer(smpp::status::ok);  // refused, the SMSC would only send it again
   }
   auto r = std::get<smpp::delivery_receipt>(std::move(parsed));
   ++stats_.receipt_states[std::min<std::size_t>(static_cast<std::size_t>(r.state), 3)];
   const auto state = smpp::to_string(r.state);
   if (state.empty()) {
     ++stats_.receipts_pending;  // ENROUTE, ACCEPTD: the final one follows
-    return smpp::status::ok;
+    return answer(smpp::status::ok);
   }
   auto keys = smpp::receipt_keys(r.message_id);
   receipts_.push_back({std::move(r.message_id), std::move(keys), std::string(state),
-                       std::move(r.stat), std::move(r.error), false});
+                       std::move(r.stat), std::move(r.error), false, std::move(answer)});
   flush();
-  return smpp::status::ok;
 }
 
 }  // namespace ussdpay::sms

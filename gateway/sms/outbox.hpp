@@ -3,7 +3,9 @@
 // acknowledged; temporary failures (throttled, queue full, timeout, link lost) are retried with
 // back-off, permanent ones are marked failed after max_attempts. A message being submitted is
 // never read again until its outcome is written, so one process submits each row once per try.
-// Delivery receipts (on_receipt) set the final state: delivered, undeliverable, expired.
+// Delivery receipts (on_receipt) set the final state: delivered, undeliverable, expired; each is
+// answered once that state is durable, so a crash at any moment loses none (the SMSC sends an
+// unanswered receipt again).
 #pragma once
 
 #include <array>
@@ -108,10 +110,13 @@ class outbox_sender {
   /// writes the outcomes and receipts still in memory, so nothing acknowledged is sent again
   /// after a restart; then `done`. Bounded by `bound` (a store that does not take the write).
   void drain(std::function<void()> done, std::chrono::milliseconds bound);
+  /// Answers a deliver_sm (its deliver_sm_resp status), once.
+  using answer_fn = std::function<void(std::uint32_t status)>;
   /// A deliver_sm that is a delivery receipt (smpp::is_receipt): records the message's final
-  /// state. Returns the deliver_sm_resp status: ok, or ESME_RX_T_APPN when too many receipts
-  /// are already waiting for the store (the SMSC sends it again later).
-  std::uint32_t on_receipt(const smpp::sm_body& in);
+  /// state, and answers ok once it is durable (or matched nothing twice, or was unreadable or
+  /// not final: nothing to keep); ESME_RX_T_APPN when too many receipts already wait for the
+  /// store or the write failed (the SMSC sends it again later).
+  void on_receipt(const smpp::sm_body& in, answer_fn answer);
   const outbox_stats& stats() const { return stats_; }
 
  private:
@@ -154,6 +159,7 @@ class outbox_sender {
     std::vector<std::string> keys;
     std::string state, stat, error;
     bool retried = false;
+    answer_fn answer;  ///< called once its fate is durable (or it cannot be written)
   };
   std::vector<receipt_work> receipts_;
   bool writing_ = false;

@@ -25,11 +25,11 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "gateway/smpp/client.hpp"
 
@@ -111,7 +111,10 @@ struct options {
 class bench {
  public:
   bench(asio::io_context& io, const options& o)
-      : io_(io), opt_(o), client_(io.get_executor(), make_config(o), inbound), poll_(io),
+      : io_(io),
+        opt_(o),
+        client_(io.get_executor(), make_config(o), inbound),
+        poll_(io),
         limit_(io) {
     smpp::sm_body b;
     b.source = {0, 1, "123"};
@@ -149,7 +152,7 @@ class bench {
     c.link.max_queue = std::size_t{o.window} * 4 + 16;  // the bench never queues more than 2x
     return c;
   }
-  static std::uint32_t inbound(const smpp::pdu&) { return smpp::status::ok; }
+  static std::uint32_t inbound(const smpp::pdu&, smpp::link_session&) { return smpp::status::ok; }
 
   void wait_bound(bench_clock::time_point deadline) {
     if (client_.bound_links() == client_.links().size()) {
@@ -174,9 +177,8 @@ class bench {
   void submit_one() {
     ++submitted_;
     const auto sent = bench_clock::now();
-    client_.async_submit(template_, [this, sent](smpp::submit_result r) {
-      on_done(sent, r.result);
-    });
+    client_.async_submit(template_,
+                         [this, sent](smpp::submit_result r) { on_done(sent, r.result); });
   }
 
   void on_done(bench_clock::time_point sent, smpp::outcome o) {
@@ -214,10 +216,9 @@ class bench {
 
   int report() {
     if (no_bind_) return 2;
-    const double secs =
-        start_ == bench_clock::time_point{}
-            ? 0
-            : std::chrono::duration<double>(end_ - start_).count();
+    const double secs = start_ == bench_clock::time_point{}
+                            ? 0
+                            : std::chrono::duration<double>(end_ - start_).count();
     const std::uint64_t acked = outcomes_[static_cast<std::size_t>(smpp::outcome::accepted)];
     const double cpu = cpu_end_ - cpu_start_;
     auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
@@ -263,7 +264,8 @@ int main(int argc, char** argv) {
   app.add_option("--port", o.port, "SMSC port")->required();
   app.add_option("--system-id", o.system_id, "bind system_id");
   app.add_option("--password", o.password, "bind password");
-  app.add_option("--messages", o.messages, "submit_sm to send")->check(CLI::Range(1ULL, 1'000'000'000ULL));
+  app.add_option("--messages", o.messages, "submit_sm to send")
+      ->check(CLI::Range(1ULL, 1'000'000'000ULL));
   app.add_option("--window", o.window, "window per bind")->check(CLI::Range(1U, 100'000U));
   app.add_option("--binds", o.binds, "transceiver binds")->check(CLI::Range(1U, 64U));
   app.add_option("--seconds", o.seconds, "time bound for the whole run (exit 1 when hit)")

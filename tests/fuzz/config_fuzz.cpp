@@ -83,9 +83,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fail("bind credentials out of bounds", in);
   for (const auto d :
        {l.connect_timeout, l.bind_timeout, l.response_timeout, l.queue_timeout,
-        l.enquire_link_interval, l.inactivity_timeout, l.throttle_backoff, l.throttle_backoff_max,
-        l.reconnect_initial, l.reconnect_max, l.drain_timeout, l.unbind_timeout,
-        c.ussd.session_timeout, c.ussd.resume_window, c.pin.lockout, c.payments.biller_timeout,
+        l.enquire_link_interval, l.inactivity_timeout, l.flow.interval, l.reconnect_initial,
+        l.reconnect_max, l.drain_timeout, l.unbind_timeout, c.ussd.session_timeout,
+        c.ussd.resume_window, c.pin.lockout, c.payments.biller_timeout,
         c.payments.limits.velocity_window, c.payments.limits.duplicate_window})
     if (d.count() < 0) fail("a negative duration", in);
   const auto& u = c.ussd;

@@ -120,6 +120,8 @@ class load_driver {
   void on_tick(sim_clock::time_point now);
   /// No more dialogs will start and none is in flight.
   bool done() const { return stopping_ && active_ == 0; }
+  /// Ends the run early: no new dialogs; those in flight finish (or time out).
+  void stop_starting() { stopping_ = true; }
 
   const load_totals& totals() const { return totals_; }
   const latency_histogram& latencies() const { return latencies_; }

@@ -5,7 +5,8 @@
 //   --mode scripted     runs a script of dial/expect/reply/abort steps; exit status 0 = all
 //                       passed and every screen fit the profile
 //   --mode load         closed-loop dialogs (--inputs) by --sessions subscribers; prints one
-//                       "load key=value ..." line (hops/s, latency percentiles, errors)
+//                       "load key=value ..." line (hops/s, latency percentiles, errors);
+//                       SIGUSR1 stops starting dialogs (then --linger-ms, then exit)
 //   --mode hold         opens --sessions dialogs (--concurrency dials at a time), prints
 //                       "held N sessions (M failed) in X s", then serves until SIGINT/SIGTERM
 //   --mode serve        only the SMSC (acks, receipts, fault knobs), until SIGINT/SIGTERM
@@ -110,13 +111,15 @@ void print_stats(const sim::smsc& s) {
       "throttled={} enquire_links={} deliver_sent={} deliver_resp_ok={} deliver_resp_error={} "
       "generic_nacks_received={} decode_errors={} peak_pending_submits={} ussd_screens={} "
       "aborts_sent={} ussd_protocol_errors={} open_dialogs={} acked={} drops={} queue_full={} "
-      "silent_binds={} sms_acked={} sms_duplicates={} sms_numbers={} sms_most_per_number={}\n",
+      "silent_binds={} sms_acked={} sms_duplicates={} sms_numbers={} sms_most_per_number={} "
+      "receipts_answered={} receipts_resent={} receipts_unanswered={}\n",
       st.connections, st.binds_ok, st.binds_rejected, st.unbinds, st.submits, st.submits_throttled,
       st.enquire_links, st.deliver_sent, st.deliver_resp_ok, st.deliver_resp_error,
       st.generic_nacks_received, st.decode_errors, st.peak_pending_submits, st.ussd_screens,
       st.aborts_sent, st.ussd_protocol_errors, s.dialogs().open_dialogs(), st.submits_acked,
       st.drops, st.submits_queue_full, st.silent_binds, st.sms_acked, st.sms_duplicates,
-      st.sms_numbers, st.sms_most_per_number);
+      st.sms_numbers, st.sms_most_per_number, st.receipts_answered, st.receipts_resent,
+      s.receipts_unanswered());
   // The first duplicates, for whoever hunts their cause (message ids are in the daemon's log).
   for (const auto& d : s.duplicates())
     fmt::print("sim-duplicate msisdn={} first_message_id={} again_message_id={} text={:?}\n",
@@ -351,19 +354,78 @@ std::chrono::duration<double> cpu_time() {
 
 constexpr auto tick = std::chrono::milliseconds(5);
 
+/// How long after a dialog's last screen its SMS (the receipt of a payment) was acknowledged:
+/// each last screen waits, per number, for the next SMS to that number (one that overtook its
+/// screen counts 0). Time spent while the SMSC itself refused everything (throttle_for after
+/// the last bind) is not counted against the sender.
+struct receipt_clock {
+  struct number {
+    std::deque<clock_type::time_point> screens;  ///< last screens still waiting for their SMS
+    std::uint32_t early = 0;  ///< SMS that overtook their screen (queued before it was sent)
+  };
+  std::map<std::string, number, std::less<>> numbers;
+  sim::latency_histogram after_screen;
+
+  void screen(const std::string& msisdn, clock_type::time_point now) {
+    auto& n = numbers[msisdn];
+    if (n.early > 0) {
+      --n.early;
+      after_screen.record(0);
+    } else {
+      n.screens.push_back(now);
+    }
+  }
+  void sms(const sim::smsc& s, const std::string& msisdn, clock_type::time_point now) {
+    auto& n = numbers[msisdn];
+    if (n.screens.empty()) {
+      ++n.early;
+      return;
+    }
+    const auto since = std::max(n.screens.front(), s.last_bind_at() + s.throttle_for());
+    n.screens.pop_front();
+    after_screen.record(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::max(now - since, clock_type::duration{}))
+                                       .count()));
+  }
+  /// Last screens whose SMS never came, and SMS with no last screen (codes, reminders, ...).
+  std::pair<std::uint64_t, std::uint64_t> unmatched() const {
+    std::pair<std::uint64_t, std::uint64_t> r{0, 0};
+    for (const auto& [msisdn, n] : numbers) {
+      r.first += n.screens.size();
+      r.second += n.early;
+    }
+    return r;
+  }
+};
+
 awaitable<int> load(sim::smsc& s, sim::load_driver& d, std::chrono::milliseconds linger) {
   auto ex = co_await asio::this_coro::executor;
   if (!co_await wait_bound(s, std::chrono::seconds(10))) {
     fmt::print(stderr, "ussdpay-sim: no ESME bound within 10 s\n");
     co_return 1;
   }
-  // d lives in main(), as long as s.
-  s.on_mt = [&d](const sim::mt_message& m) {
-    if (m.ussd) d.on_screen(m.msisdn, m.ends_dialog, !m.protocol_error.empty(), clock_type::now());
+  // d lives in main(), as long as s; receipts lives in this frame, which outlives the handler's
+  // use (it is reset below before the frame ends).
+  receipt_clock receipts;
+  s.on_mt = [&d, &s, &receipts](const sim::mt_message& m) {
+    const auto now = clock_type::now();
+    if (!m.ussd) {
+      receipts.sms(s, m.msisdn, now);
+      return;
+    }
+    const auto completed = d.totals().completed;
+    d.on_screen(m.msisdn, m.ends_dialog, !m.protocol_error.empty(), now);
+    if (d.totals().completed != completed) receipts.screen(m.msisdn, now);
   };
   const auto cpu_before = cpu_time();
   const auto start = clock_type::now();
   d.start(start);
+  // SIGUSR1 ends the run early: no new dialogs, the SMSC serves on (receipts, --linger-ms).
+  asio::signal_set usr1(ex, SIGUSR1);
+  usr1.async_wait([&d](boost::system::error_code ec, int) {
+    if (!ec) d.stop_starting();
+  });
   asio::steady_timer t(ex);
   // With reading time, a fine tick keeps replies spread out as independent subscribers' are.
   const auto period = d.options().think > sim::sim_clock::duration::zero()
@@ -400,6 +462,15 @@ awaitable<int> load(sim::smsc& s, sim::load_driver& d, std::chrono::milliseconds
     t.expires_after(linger);
     co_await t.async_wait(nothrow);
   }
+  const auto& ra = receipts.after_screen;
+  fmt::print(
+      "receipts after_last_screen={} p50_ms={:.1f} p99_ms={:.1f} max_ms={:.1f} still_waiting={} "
+      "unmatched={}\n",
+      ra.count(), ms(ra.percentile(50)), ms(ra.percentile(99)), ms(ra.max()),
+      receipts.unmatched().first, receipts.unmatched().second);
+  std::fflush(stdout);
+  s.on_mt = [](const sim::mt_message&) {};
+  usr1.cancel();
   co_return r.timeouts == 0 && r.failures == 0 && r.protocol_errors == 0 && r.hops > 0 ? 0 : 1;
 }
 

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
+#include <unordered_map>
+#include <utility>
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
@@ -31,6 +33,7 @@ struct smsc::connection : pdu_connection {
   bool silent = false;  ///< took the bind, answers nothing more (smsc_options::silent*)
   bind_mode mode = bind_mode::transceiver;
   std::uint32_t seq = 0;
+  std::unordered_map<std::uint32_t, sm_body> receipts_out;  ///< sent, not answered, by sequence
 
   bool can_receive() const { return bound && !silent && mode != bind_mode::transmitter; }
   std::uint32_t next_seq() { return seq = seq >= 0x7FFFFFFF ? 1 : seq + 1; }
@@ -167,6 +170,12 @@ awaitable<void> smsc::serve(std::shared_ptr<connection> c) {
   c->bound = false;
   c->close_after_flush();
   conns_.erase(c);
+  // Receipts it never answered are kept for the next bind, as an SMSC keeps them.
+  if (!c->receipts_out.empty()) {
+    for (auto& [seq, body] : c->receipts_out) receipts_waiting_.push_back(std::move(body));
+    c->receipts_out.clear();
+    resend_receipts(milliseconds(200));
+  }
 }
 
 // Holds the connection for as long as its writer runs.
@@ -193,10 +202,7 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
       (frame.size() == header_size + 1
            ? frame[header_size] == 0
            : frame.size() == header_size && h->command_status != status::ok)) {
-    if (h->command_status == status::ok)
-      ++stats_.deliver_resp_ok;
-    else
-      ++stats_.deliver_resp_error;
+    on_deliver_resp(c, h->sequence_number, h->command_status);
     return;
   }
   auto r = decode(frame, opt_.limits);
@@ -235,7 +241,7 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
         return;
       }
       c->bound = true;
-      c->bound_at = std::chrono::steady_clock::now();
+      c->bound_at = last_bind_at_ = std::chrono::steady_clock::now();
       c->mode = p.command_id == static_cast<std::uint32_t>(command::bind_transmitter)
                     ? bind_mode::transmitter
                 : p.command_id == static_cast<std::uint32_t>(command::bind_receiver)
@@ -244,6 +250,7 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
       ++stats_.binds_ok;
       ++stats_.bound_now;
       send(c, resp);
+      if (c->mode != bind_mode::transmitter) resend_receipts(milliseconds(50));
       if (opt_.silent ||
           (opt_.silent_bind_every > 0 && stats_.binds_ok % opt_.silent_bind_every == 0)) {
         c->silent = true;
@@ -284,10 +291,7 @@ void smsc::handle(const std::shared_ptr<connection>& c, std::span<const std::uin
       send(c, p.make_response(status::invalid_bind_status));
       return;
     case command::deliver_sm_resp:
-      if (p.command_status == status::ok)
-        ++stats_.deliver_resp_ok;
-      else
-        ++stats_.deliver_resp_error;
+      on_deliver_resp(c, p.sequence_number, p.command_status);
       return;
     case command::generic_nack:
       ++stats_.generic_nacks_received;
@@ -482,8 +486,58 @@ void smsc::schedule_receipt(const sm_body& submitted, const std::string& message
   auto alive = alive_;
   t->async_wait([this, alive, t, out = std::move(out)](boost::system::error_code) mutable {
     if (!*alive) return;
-    for (auto& b : out) deliver(std::move(b));
+    for (auto& b : out) send_receipt(std::move(b));
   });
+}
+
+void smsc::on_deliver_resp(const std::shared_ptr<connection>& c, std::uint32_t seq,
+                           std::uint32_t st) {
+  if (st == status::ok)
+    ++stats_.deliver_resp_ok;
+  else
+    ++stats_.deliver_resp_error;
+  if (c->receipts_out.empty()) return;  // the usual case: a USSD hop's answer
+  auto it = c->receipts_out.find(seq);
+  if (it == c->receipts_out.end()) return;
+  if (st == status::ok) {
+    ++stats_.receipts_answered;
+  } else {  // "try later": it goes again
+    receipts_waiting_.push_back(std::move(it->second));
+    resend_receipts(milliseconds(200));
+  }
+  c->receipts_out.erase(it);
+}
+
+void smsc::send_receipt(sm_body b) {
+  auto c = receiver();
+  if (!c) {
+    if (receipts_waiting_.size() < 200'000) receipts_waiting_.push_back(std::move(b));
+    return;  // sent when a bind takes them
+  }
+  ++stats_.deliver_sent;
+  const auto seq = c->next_seq();
+  send(c, make_deliver(seq, b));
+  c->receipts_out.emplace(seq, std::move(b));
+}
+
+void smsc::resend_receipts(milliseconds after) {
+  if (resend_armed_ || receipts_waiting_.empty()) return;
+  resend_armed_ = true;
+  auto t = std::make_shared<asio::steady_timer>(ex_, after);
+  t->async_wait([this, alive = alive_, t](boost::system::error_code) {
+    if (!*alive) return;
+    resend_armed_ = false;
+    if (!receiver()) return;  // the next bind sends them
+    auto again = std::exchange(receipts_waiting_, {});
+    stats_.receipts_resent += again.size();
+    for (auto& b : again) send_receipt(std::move(b));
+  });
+}
+
+std::size_t smsc::receipts_unanswered() const {
+  std::size_t n = receipts_waiting_.size();
+  for (const auto& c : conns_) n += c->receipts_out.size();
+  return n;
 }
 
 std::shared_ptr<smsc::connection> smsc::receiver() {

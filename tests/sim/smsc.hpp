@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -115,6 +116,9 @@ struct smsc_stats {
   std::uint64_t sms_duplicates = 0;
   /// Numbers that got at least one SMS, and the most any one number got.
   std::uint64_t sms_numbers = 0, sms_most_per_number = 0;
+  /// Delivery receipts, as an SMSC keeps them: sent again when the ESME answered with an error,
+  /// or not at all before its connection ended (it holds them until a bind takes them).
+  std::uint64_t receipts_answered = 0, receipts_resent = 0;
 };
 
 /// One duplicate SMS, as the simulator saw it (the first few of a run are kept for reports).
@@ -152,6 +156,7 @@ class smsc {
 
   const smsc_stats& stats() const { return stats_; }
   smsc_options& options() { return opt_; }
+  milliseconds throttle_for() const { return opt_.throttle_for; }
 
   /// Every MT message (USSD screen or SMS) the ESME submits.
   std::function<void(const mt_message&)> on_mt;
@@ -176,6 +181,10 @@ class smsc {
   /// The first duplicate SMS of the run (at most max_reported_duplicates), in order.
   static constexpr std::size_t max_reported_duplicates = 20;
   const std::vector<sms_duplicate>& duplicates() const { return duplicates_; }
+  /// Receipts not yet answered ESME_ROK (sent and waiting, or waiting to be sent again).
+  std::size_t receipts_unanswered() const;
+  /// When the last bind was accepted (time_point{} before the first).
+  std::chrono::steady_clock::time_point last_bind_at() const { return last_bind_at_; }
 
  private:
   struct connection;
@@ -195,6 +204,12 @@ class smsc {
   /// Sends deliver_ (filled by ussd_) on c.
   void send_deliver(const std::shared_ptr<connection>& c);
   std::string next_message_id();
+  /// Counts a deliver_sm_resp; one answering a receipt settles it (ESME_ROK) or sends it again.
+  void on_deliver_resp(const std::shared_ptr<connection>& c, std::uint32_t seq, std::uint32_t st);
+  /// Sends a delivery receipt and keeps it until the ESME answers it ESME_ROK.
+  void send_receipt(smpp::sm_body b);
+  /// Sends the receipts waiting again after `after` (on a bind, an error answer, a drop).
+  void resend_receipts(milliseconds after);
   /// Counts an acknowledged whole SMS per number and per text (sms_acked, sms_duplicates).
   void count_sms(const std::string& msisdn, std::string_view octets, const std::string& id);
 
@@ -218,6 +233,9 @@ class smsc {
   std::unordered_map<std::string, std::uint32_t> sms_per_number_;
   std::vector<sms_duplicate> duplicates_;
   std::FILE* sms_log_ = nullptr;
+  std::chrono::steady_clock::time_point last_bind_at_{};
+  std::deque<smpp::sm_body> receipts_waiting_;  ///< to send again (at most 200,000)
+  bool resend_armed_ = false;
   std::shared_ptr<bool> alive_;
 };
 

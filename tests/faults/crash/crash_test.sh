@@ -12,10 +12,13 @@
 #      what the biller says it received, our fees equal the fees of committed payments;
 #   4. every final payment has exactly one receipt queued (confirmed or failed, never both);
 #   5. each payment's ledger entries match its state (hold; settle [+ fee] or void);
-#   6. every receipt reached the SMSC, and on the wire (counted by the simulators) each text went
+#   6. every receipt reached the SMSC, and on the wire (counted by the simulator) each text went
 #      to its number once, but for messages the SMSC acknowledged in the moment before a kill
 #      (acknowledged, not yet written: sent again after the restart); at most the outbox's
-#      window per kill.
+#      window per kill;
+#   7. no delivery state lost: the SMSC reports every message delivered, and the store says so
+#      for each (a delivery receipt is answered only once written; one a kill left unanswered
+#      comes again, as an SMSC sends it again).
 #
 #   crash_test.sh SIM DAEMON CLI KILLS MAX_SECONDS
 #
@@ -55,7 +58,8 @@ funded=$(q "SELECT -sum(balance) FROM accounts WHERE kind = 'funding'")
 # the phone dials again).
 "$sim" --mode load --port 0 --sessions "$subscribers" --msisdn "$first" \
   --inputs '*123*1*1*1#,{account},1,4826' --think-ms 5 --hop-timeout 2 \
-  --duration $((max_seconds + 30)) --sms-log "$work/sms.log" >"$work/sim.out" 2>&1 &
+  --duration $((max_seconds + 30)) --linger-ms 120000 --sms-log "$work/sms.log" \
+  >"$work/sim.out" 2>&1 &
 sim_pid=$!
 port=$(sim_port "$work/sim.out") || fail "ussdpay-sim did not report its port"
 export USSDPAY_SMPP_PORT=$port
@@ -83,20 +87,17 @@ done
 echo "killed the daemon $done_kills times in $SECONDS s"
 [ "$done_kills" -ge "$kills" ] || fail "only $done_kills of $kills kills within $max_seconds s"
 
-# The phones stop (an SMSC stays, counting SMS on the same port); the daemon runs once more
-# until every payment is final and every SMS sent (bounded: 60 s).
-kill -KILL "$sim_pid" 2>/dev/null
-wait "$sim_pid" 2>/dev/null
-: >"$work/sim.out"
-"$sim" --mode serve --port "$port" --sms-log "$work/sms.log" >"$work/sim.out" 2>&1 &
-sim_pid=$!
-sim_port "$work/sim.out" >/dev/null || fail "the SMSC could not listen again on port $port"
+# The phones stop dialing (SIGUSR1; the SMSC serves on, with the receipts it still holds); the
+# daemon runs once more until every payment is final, every SMS sent and every receipt recorded
+# (bounded: 60 s).
+kill -USR1 "$sim_pid"
 start_daemon
 open=""
 for ((i = 0; i < 600; i++)); do
   sleep 0.1
   open=$(q "SELECT count(*) FROM payments WHERE state IN ('CREATED','UNKNOWN','MANUAL_REVIEW')")
-  [ "$open" = "0" ] && [ "$(q "SELECT count(*) FROM outbox WHERE state = 'queued'")" = 0 ] && break
+  [ "$open" = "0" ] &&
+    [ "$(q "SELECT count(*) FROM outbox WHERE state IN ('queued', 'sent')")" = 0 ] && break
 done
 kill -TERM "$daemon_pid"
 for ((i = 0; i < 50; i++)); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
@@ -106,6 +107,7 @@ daemon_pid=""
 kill -TERM "$sim_pid" 2>/dev/null
 wait "$sim_pid" 2>/dev/null
 sim_pid=""
+stats=$(grep '^sim-stats ' "$work/sim.out") || fail "no sim-stats from ussdpay-sim"
 
 total=$(q "SELECT count(*) FROM payments")
 committed=$(q "SELECT count(*) FROM payments WHERE state IN ('COMMITTED', 'COMPLETED')")
@@ -128,7 +130,14 @@ proof_entries
 proof_sent
 window=$(sed -n 's/^max_in_flight = \([0-9]*\).*/\1/p' "$config")
 proof_wire "$work/sms.log" $((done_kills * ${window:-100})) "$work/daemon.log"
+# 7. Every receipt the SMSC sent was answered, and the store has each message delivered.
+unanswered=$(tr ' ' '\n' <<<"$stats" | sed -n 's/^receipts_unanswered=//p')
+[ "$unanswered" = 0 ] || fail "$unanswered delivery receipts never answered"
+proof "messages whose delivery receipt was lost: $(q "SELECT group_concat(state || ' ' || n, ', ')
+       FROM (SELECT state, count(*) n FROM outbox WHERE state <> 'delivered' GROUP BY state)")" \
+  "SELECT count(*) FROM outbox WHERE state <> 'delivered'"
+resent=$(tr ' ' '\n' <<<"$stats" | sed -n 's/^receipts_resent=//p')
 
 unknown=$(grep -c 'CREATED -> UNKNOWN\|-> UNKNOWN' "$work/daemon.log" || true)
 recovered=$(grep -c 'recovering' "$work/daemon.log" || true)
-echo "PASS: $done_kills kills, $total payments ($committed committed, $failed failed), $unknown unknown outcomes resolved, $recovered recoveries; ledger balanced, one receipt each; $wire_sms SMS on the wire, $wire_again again after a kill"
+echo "PASS: $done_kills kills, $total payments ($committed committed, $failed failed), $unknown unknown outcomes resolved, $recovered recoveries; ledger balanced, one receipt each; $wire_sms SMS on the wire, $wire_again again after a kill; every one delivered, $resent receipts sent again after a kill"

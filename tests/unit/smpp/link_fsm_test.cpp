@@ -76,9 +76,9 @@ link_config test_config() {
   c.queue_timeout = 60s;
   c.enquire_link_interval = 30s;
   c.inactivity_timeout = 120s;
-  c.throttle_backoff = 200ms;
-  c.throttle_backoff_max = 800ms;
   c.throttle_retries = 5;
+  c.flow.interval = 100ms;
+  c.flow.min_rate = 20;
   c.reconnect_initial = 100ms;
   c.reconnect_max = 1000ms;
   c.drain_timeout = 2s;
@@ -245,8 +245,8 @@ struct harness {
     REQUIRE_FALSE(err);
     receive_bytes(b);
   }
-  void submit(request_id id) {
-    fsm.submit(now, id, payment(id));
+  void submit(request_id id, lane l = lane::interactive) {
+    fsm.submit(now, id, payment(id), l);
     pull();
   }
 
@@ -625,79 +625,72 @@ TEST_CASE("link_fsm: responses that match no request change nothing", "[link_fsm
 // =============================================================================================
 // Throttling and rate
 
-TEST_CASE("link_fsm: throttling answers pause sending, then re-send the request", "[link_fsm]") {
+TEST_CASE("link_fsm: a throttled request goes again at once, a storm slows only its lane",
+          "[link_fsm]") {
   const std::uint32_t st = GENERATE(status::throttled, status::message_queue_full);
   CAPTURE(status_name(st));
-  link_config cfg = test_config();  // throttle_backoff 200 ms, max 800 ms
+  link_config cfg = test_config();  // flow: 100 ms intervals, at least 20 per second
 
-  SECTION("one throttling answer, then success") {
+  SECTION("one throttling answer: the request is sent again at once, nothing pauses") {
     harness h(cfg);
     h.bring_up();
     h.submit(1);
     const pdu first = h.sent_one();
 
-    // The SMSC is overloaded: request 1 is not completed but queued again.
+    // The SMSC refuses it this time: request 1 is not completed but sent again at once, under
+    // a new sequence number; a new request is not held back either.
     h.reply(answer(first, st));
     CHECK(h.completed().empty());
     CHECK(h.fsm.stats().throttled == 1);
-    CHECK(h.fsm.in_flight() == 0);
-    CHECK(h.fsm.queued() == 1);
-    CHECK(h.until_deadline() == 200ms);
-
-    // A new request during the pause waits as well.
+    const pdu again = h.sent_one();
+    CHECK(request_of(again) == 1);
+    CHECK(again.body == first.body);
+    CHECK(again.sequence_number != first.sequence_number);
     h.submit(2);
-    CHECK(h.sent().empty());
-    h.advance(199ms);
-    CHECK(h.sent().empty());
+    const pdu second = h.sent_one();
+    CHECK(request_of(second) == 2);
+    CHECK(h.fsm.flow(lane::interactive).rate() == 0);  // one refusal is no reason to slow down
 
-    // The pause is over: request 1 goes out again, first, under a new sequence number.
-    h.advance(1ms);
-    const auto out = h.sent();
-    REQUIRE(out.size() == 2);
-    CHECK(request_of(out[0]) == 1);
-    CHECK(out[0].body == first.body);
-    CHECK(out[0].sequence_number != first.sequence_number);
-    CHECK(request_of(out[1]) == 2);
-
-    // Both are accepted.
-    h.reply(answer(out[0], status::ok, "M1"));
-    h.reply(answer(out[1], status::ok, "M2"));
+    h.reply(answer(again, status::ok, "M1"));
+    h.reply(answer(second, status::ok, "M2"));
     const auto done = h.completed();
     REQUIRE(done.size() == 2);
     CHECK(done[0].id == 1);
     CHECK(done[0].result.result == outcome::accepted);
     CHECK(done[0].result.message_id == "M1");
     CHECK(done[1].id == 2);
-    CHECK(done[1].result.result == outcome::accepted);
   }
 
-  SECTION("consecutive throttling answers double the pause up to throttle_backoff_max") {
+  SECTION("an SMSC refusing every SMS: SMS wait at min_rate, USSD screens keep going") {
+    cfg.window = 50;
     harness h(cfg);
     h.bring_up();
-    h.submit(1);
-    pdu current = h.sent_one();
-    std::set<std::uint32_t> sequences{current.sequence_number};
+    // A backlog of receipts, refused one after another: after 10 refusals in an interval the
+    // bulk lane is cut to flow_min_rate (20 per second).
+    for (request_id id = 1; id <= 30; ++id) h.submit(id, lane::bulk);
+    for (int round = 0; round < 3; ++round)
+      for (const auto& p : h.sent()) h.reply(answer(p, st));
+    CHECK(h.fsm.flow(lane::bulk).rate() == Approx(cfg.flow.min_rate));
+    CHECK(h.fsm.stats().throttled_by_lane[1] >= 10);
+    // What the cut let out is refused too; then nothing more goes until the next token.
+    for (const auto& p : h.sent()) h.reply(answer(p, st));
+    CHECK(h.sent().empty());
+    CHECK(h.completed().empty());  // nothing given up: they wait in the queue
+    CHECK(h.fsm.queued(lane::bulk) == 30);
 
-    for (const milliseconds pause : {200ms, 400ms, 800ms, 800ms}) {
-      CAPTURE(pause.count());
-      // Throttled again: nothing goes out before the pause is over.
-      h.reply(answer(current, st));
-      h.advance(pause - 1ms);
-      CHECK(h.sent().empty());
-      // Then the same request is re-sent.
-      h.advance(1ms);
-      current = h.sent_one();
-      CHECK(request_of(current) == 1);
-      sequences.insert(current.sequence_number);
-    }
-    CHECK(sequences.size() == 5);
+    // Meanwhile a subscriber's screen goes out at once, ahead of the waiting SMS.
+    h.submit(100, lane::interactive);
+    const pdu screen = h.sent_one();
+    CHECK(request_of(screen) == 100);
+    h.reply(answer(screen, status::ok, "S1"));
+    CHECK(h.completed().size() == 1);
 
-    // Accepted at last: the pause starts from throttle_backoff again next time.
-    h.reply(answer(current, status::ok, "M1"));
-    REQUIRE(h.completed().size() == 1);
-    h.submit(2);
-    h.reply(answer(h.sent_one(), st));
-    CHECK(h.until_deadline() == 200ms);
+    // One SMS per 50 ms while it lasts.
+    const auto wire = [&] {
+      h.advance(50ms);
+      return h.sent().size();
+    };
+    CHECK(wire() == 1);
   }
 
   SECTION("after throttle_retries re-sends the request is rejected with the status") {
@@ -718,7 +711,6 @@ TEST_CASE("link_fsm: throttling answers pause sending, then re-send the request"
         CHECK(done[0].result.status == st);
         break;
       }
-      h.advance(h.until_deadline());
       current = h.sent_one();
       ++sends;
       REQUIRE(sends <= 10);
@@ -728,6 +720,33 @@ TEST_CASE("link_fsm: throttling answers pause sending, then re-send the request"
     CHECK(h.fsm.stats().throttled == 4);
     CHECK(h.fsm.queued() == 0);
     CHECK(h.fsm.in_flight() == 0);
+  }
+
+  SECTION("re-sent until queue_timeout at the latest, then rejected with the status") {
+    cfg.throttle_retries = 100'000;
+    cfg.queue_timeout = 2s;
+    harness h(cfg);
+    h.bring_up();
+    const auto start = h.now;
+    h.submit(1);
+    int sends = 0;
+    std::vector<action::completed> done;
+    while (done.empty()) {
+      for (const auto& p : h.sent()) {
+        ++sends;
+        h.reply(answer(p, st));
+      }
+      done = h.completed();
+      if (done.empty()) h.advance(10ms);
+      REQUIRE(h.now - start <= 3s);
+    }
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].id == 1);
+    CHECK(done[0].result.result != outcome::accepted);
+    CHECK(h.now - start >= 2s);
+    // Paced by the lane's rate, not sent in a tight loop: about min_rate per second.
+    CHECK(sends >= 20);
+    CHECK(sends <= 80);
   }
 }
 
@@ -940,6 +959,97 @@ TEST_CASE("link_fsm: a deliver_sm goes to the app, which answers it", "[link_fsm
 
 // =============================================================================================
 // Responses matched on their header
+
+TEST_CASE(
+    "link_fsm: a deferred answer goes out when the app has it, or 'try later' at the deadline",
+    "[link_fsm]") {
+  link_config cfg = test_config();
+  cfg.deferred_response_timeout = 5s;
+  cfg.max_deferred = 2;
+  harness h(cfg);
+  h.bring_up();
+  const auto conn = h.fsm.connection();
+
+  // A delivery receipt arrives; the app will answer once it has written it.
+  h.reply(deliver(41, "id:1A stat:DELIVRD"));
+  auto in = all_of<action::inbound>(h.actions());
+  REQUIRE(in.size() == 1);
+  REQUIRE(h.fsm.defer(h.now, in[0].message));
+  CHECK(h.sent().empty());
+  CHECK(h.fsm.deferred() == 1);
+  // Written: the answer goes out with the receipt's sequence number; a second answer is nothing.
+  h.advance(3ms);
+  h.fsm.respond_deferred(h.now, conn, 41, status::ok);
+  const pdu resp = h.sent_one();
+  CHECK(resp.command_id == id_of(command::deliver_sm_resp));
+  CHECK(resp.command_status == status::ok);
+  CHECK(resp.sequence_number == 41);
+  h.fsm.respond_deferred(h.now, conn, 41, status::ok);
+  CHECK(h.sent().empty());
+
+  // Two more wait; a third cannot (max_deferred): the app answers that one at once.
+  h.reply(deliver(42, "id:1B stat:DELIVRD"));
+  h.reply(deliver(43, "id:1C stat:DELIVRD"));
+  h.reply(deliver(44, "id:1D stat:DELIVRD"));
+  in = all_of<action::inbound>(h.actions());
+  REQUIRE(in.size() == 3);
+  CHECK(h.fsm.defer(h.now, in[0].message));
+  CHECK(h.fsm.defer(h.now, in[1].message));
+  CHECK_FALSE(h.fsm.defer(h.now, in[2].message));
+  CHECK(h.fsm.stats().deferred_refused == 1);
+
+  // The store never answers (a full disk): at the deadline the SMSC is told to try later.
+  h.advance(4999ms);
+  CHECK(h.sent().empty());
+  h.advance(1ms);
+  const auto late = h.sent();
+  REQUIRE(late.size() == 2);
+  for (const auto& p : late) {
+    CHECK(p.command_id == id_of(command::deliver_sm_resp));
+    CHECK(p.command_status == status::temp_app_error);
+  }
+  CHECK(h.fsm.stats().deferred_expired == 2);
+  h.fsm.respond_deferred(h.now, conn, 42, status::ok);  // the write came in the end: too late
+  CHECK(h.sent().empty());
+
+  // One waits when the link drops: gone with the connection (the SMSC sends it again), and an
+  // answer meant for it never reaches the next connection, even under the same number.
+  h.reply(deliver(45, "id:1E stat:DELIVRD"));
+  in = all_of<action::inbound>(h.actions());
+  REQUIRE(h.fsm.defer(h.now, in[0].message));
+  h.closed("connection reset by peer");
+  h.advance(2s);
+  REQUIRE(h.fsm.state() == link_state::connecting);
+  h.connected();
+  h.reply(answer(h.sent_one()));
+  REQUIRE(h.fsm.state() == link_state::bound);
+  CHECK(h.fsm.connection() == conn + 1);
+  CHECK(h.fsm.deferred() == 0);
+  h.reply(deliver(45, "id:1F stat:DELIVRD"));
+  h.actions();
+  h.fsm.respond_deferred(h.now, conn, 45, status::ok);
+  CHECK(h.sent().empty());
+}
+
+TEST_CASE("link_fsm: stop waits for the answers the app still owes, within drain_timeout",
+          "[link_fsm]") {
+  harness h;
+  h.bring_up();
+  h.reply(deliver(51, "id:2A stat:DELIVRD"));
+  auto in = all_of<action::inbound>(h.actions());
+  REQUIRE(h.fsm.defer(h.now, in[0].message));
+  // SIGTERM: the link drains; nothing of ours is in flight, but a receipt is being written.
+  h.fsm.stop(h.now);
+  h.advance(100ms);
+  CHECK(h.fsm.state() == link_state::draining);
+  h.fsm.respond_deferred(h.now, h.fsm.connection(), 51, status::ok);
+  h.advance(1ms);
+  const auto out = h.sent();
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].command_id == id_of(command::deliver_sm_resp));
+  CHECK(out[1].command_id == id_of(command::unbind));
+  CHECK(h.fsm.state() == link_state::unbinding);
+}
 
 TEST_CASE("link_fsm: submit_sm_resp is settled by its header", "[link_fsm]") {
   harness h;
@@ -1270,8 +1380,6 @@ TEST_CASE("link_fsm: every submitted request completes exactly once (randomized)
   cfg.queue_timeout = 5s;
   cfg.enquire_link_interval = 3s;
   cfg.inactivity_timeout = 10s;
-  cfg.throttle_backoff = 50ms;
-  cfg.throttle_backoff_max = 400ms;
   cfg.throttle_retries = 2;
   cfg.connect_timeout = 1s;
   cfg.bind_timeout = 1s;

@@ -65,7 +65,7 @@ struct harness {
     REQUIRE(d);
     std::map<std::string, store::outbox_message> out;
     for (int i = 0;; ++i) {
-      auto m = store::messages_for(*d, "R" + std::to_string(i));
+      auto m = store::messages_for(*d, fmt::format("R{}", i));
       if (m.empty()) break;
       out[m[0].msisdn] = m[0];
     }
