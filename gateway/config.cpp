@@ -102,6 +102,8 @@ std::vector<key_def> keys(config& c) {
       {"smpp", "reconnect_max", &l.reconnect_max},
       {"smpp", "drain_timeout", &l.drain_timeout},
       {"smpp", "unbind_timeout", &l.unbind_timeout},
+      {"smpp", "deferred_response_timeout", &l.deferred_response_timeout},
+      {"smpp", "max_deferred", &l.max_deferred},
       {"smpp", "max_command_length", &l.limits.max_command_length},
       {"smpp", "max_tlvs", &l.limits.max_tlvs},
       {"smpp.ussd", "profile",
@@ -419,6 +421,10 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
     err("smpp.flow_min_rate", "must be 0.1..1000000 messages per second");
   if (!(l.flow.tolerated_share >= 0) || l.flow.tolerated_share > 0.9)
     err("smpp.flow_tolerated_share", "must be 0..0.9");
+  if (l.deferred_response_timeout < std::chrono::milliseconds(100) ||
+      l.deferred_response_timeout > std::chrono::minutes(1))
+    err("smpp.deferred_response_timeout", "must be 100ms..1m (below the SMSC's own timeout)");
+  if (l.max_deferred == 0 || l.max_deferred > 100'000) err("smpp.max_deferred", "must be 1..100000");
   if (l.limits.max_command_length < 64 || l.limits.max_command_length > 65535)
     err("smpp.max_command_length", "must be 64..65535");
   if (l.limits.max_tlvs == 0 || l.limits.max_tlvs > 64) err("smpp.max_tlvs", "must be 1..64");

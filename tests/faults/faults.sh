@@ -12,8 +12,14 @@
 #   faults.sh SIM DAEMON CLI BILLERSIM FAULT SECONDS
 #
 # FAULT:
+#   none                no fault: the subscribers pay as fast as they can (no reading time), the
+#                       load that once sent about 2 % of receipts twice; none may go twice now
 #   link-drop           the SMSC drops the link every 2 s, whatever is in flight
 #   throttle            the SMSC answers every 5th submit_sm ESME_RTHROTTLED
+#   throttle-burst      the SMSC answers every SMS ESME_RTHROTTLED for 2.5 s after the bind (the
+#                       screens pass, so receipts pile up); every receipt must be acknowledged
+#                       within 5 s after the throttling ends (or after its final screen), as the
+#                       simulator counts it
 #   queue-full          the SMSC answers every 5th submit_sm ESME_RMSGQFUL
 #   silent-smsc         every 2nd bind is accepted and then never answered; the link also
 #                       drops every 3 s, so silent binds keep coming under load
@@ -54,10 +60,13 @@ fail() {
 }
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || { echo "SECONDS must be a positive integer" >&2; exit 2; }
 
-biller=demo sim_faults=() daemon_env=() hop_timeout=2 biller_faults="" biller_timeout=4s
+biller=demo sim_faults=() daemon_env=() hop_timeout=2 biller_faults="" biller_timeout=4s think=5
 case $fault in
+  none) think=0 ;;
   link-drop) sim_faults=(--drop-every-ms 2000) ;;
   throttle) sim_faults=(--throttle-every 5) ;;
+  # The loaded SMSC serves on for 5 s after the last dialog, so it sees every receipt.
+  throttle-burst) sim_faults=(--throttle-for-ms 2500 --throttle-sms-only --linger-ms 5000) ;;
   queue-full) sim_faults=(--queue-full-every 5) ;;
   silent-smsc) sim_faults=(--silent-bind-every 2 --drop-every-ms 3000)
     # Silence is noticed by the unanswered enquire_link or submit_sm.
@@ -210,7 +219,7 @@ funded=$(q "SELECT -sum(balance) FROM accounts WHERE kind = 'funding'")
 
 # ---- The load, the daemon, the fault ---------------------------------------------------------
 "$sim" --mode load --host 127.0.0.1 --port 0 --sessions "$subscribers" --msisdn "$first" \
-  --inputs '*123*1*1*1#,{account},1,4826' --think-ms 5 --hop-timeout "$hop_timeout" \
+  --inputs '*123*1*1*1#,{account},1,4826' --think-ms "$think" --hop-timeout "$hop_timeout" \
   --duration "$seconds" --sms-log "$work/sms.log" "${sim_faults[@]}" >"$work/sim.out" 2>&1 &
 sim_pid=$!
 port=$(sim_port "$work/sim.out") || fail "ussdpay-sim did not report its port"
@@ -267,7 +276,7 @@ case $fault in
     ;;
 esac
 
-wait_gone "$sim_pid" $(((seconds + 30) * 10)) || fail "the load did not end within $((seconds + 30)) s"
+wait_gone "$sim_pid" $(((seconds + 40) * 10)) || fail "the load did not end within $((seconds + 40)) s"
 wait "$sim_pid"
 sim_pid=""
 kill -0 "$daemon_pid" 2>/dev/null || fail "the daemon died under the fault"
@@ -277,6 +286,16 @@ kv() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 case $fault in
   link-drop | silent-smsc) injected=$(kv "$stats" drops) ;;
   throttle) injected=$(kv "$stats" throttled) ;;
+  throttle-burst)
+    injected=$(kv "$stats" throttled)
+    # Time from each dialog's final screen (or the end of the throttling) to its receipt's
+    # acknowledgement, as the SMSC saw it.
+    receipts=$(grep '^receipts ' "$work/sim.out") || fail "no receipts line from ussdpay-sim"
+    echo "receipts after the final screen or the throttling: $receipts"
+    [ "$(kv "$receipts" still_waiting)" = 0 ] || fail "receipts never acknowledged: $receipts"
+    awk -v m="$(kv "$receipts" max_ms)" 'BEGIN { exit !(m <= 5000) }' ||
+      fail "a receipt took more than 5 s after the throttling ended: $receipts"
+    ;;
   queue-full) injected=$(kv "$stats" queue_full) ;;
   clock-jump) ;;
 esac
@@ -329,6 +348,7 @@ proof_receipts
 proof_entries
 proof_sent
 proof_wire "$work/sms.log" 0 "$work/daemon.log"
+[ "$fault" != none ] || [ "$wire_again" = 0 ] || fail "$wire_again SMS sent twice with no fault at all"
 read -r total committed failed <<<"$(proof_counts)"
 [ "$total" -ge 10 ] || fail "too few payments ($total) to prove anything"
 unknown=$(grep -c -- '-> UNKNOWN' "$work/daemon.log")
