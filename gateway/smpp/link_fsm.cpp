@@ -645,7 +645,18 @@ void link_fsm::respond_deferred(clock::time_point now, std::uint64_t conn,
   const pdu request{it->second.command_id, 0, sequence_number, empty_body{}};
   deferred_.erase(it);
   respond(request, st);
+  trim_deferred();
   check_stop_progress(now);  // the last answer owed may be what a stop waits for
+}
+
+// Answered ones leave their deadline entry behind; drop those at the front so the deque stays
+// about as long as what still waits.
+void link_fsm::trim_deferred() {
+  while (!deferred_order_.empty()) {
+    auto it = deferred_.find(deferred_order_.front().first);
+    if (it != deferred_.end() && it->second.deadline == deferred_order_.front().second) return;
+    deferred_order_.pop_front();
+  }
 }
 
 void link_fsm::expire_deferred(clock::time_point now) {
@@ -659,9 +670,7 @@ void link_fsm::expire_deferred(clock::time_point now) {
     ++stats_.deferred_expired;
     respond(request, status::temp_app_error);
   }
-  // Answered ones leave their entry behind; keep the deque as long as the waiting.
-  while (!deferred_order_.empty() && !deferred_.contains(deferred_order_.front().first))
-    deferred_order_.pop_front();
+  trim_deferred();
 }
 
 void link_fsm::respond(const pdu& request, std::uint32_t st, std::string message_id) {

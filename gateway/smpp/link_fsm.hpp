@@ -273,6 +273,7 @@ class link_fsm {
   void check_stop_progress(clock::time_point now);
   /// Deferred answers past their deadline: ESME_RX_T_APPN.
   void expire_deferred(clock::time_point now);
+  void trim_deferred();
 
   link_config cfg_;
   std::mt19937_64 rng_;

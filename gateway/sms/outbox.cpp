@@ -278,8 +278,10 @@ void outbox_sender::flush() {
       if (!ok || e) {
         // Not written: the messages stay held (a read would send them again); outcomes and
         // receipts go with the next write, which run() retries at its next poll if need be.
-        spdlog::error("sms: could not record {} outcomes and {} receipts ({}); will retry",
-                      outcomes->size(), receipts->size(), e ? e->message : "rolled back");
+        spdlog::error(
+            "sms: could not record {} outcomes ({}; will retry) and {} receipts (answered 'try "
+            "later': the SMSC sends them again)",
+            outcomes->size(), e ? e->message : "rolled back", receipts->size());
         outcomes_.insert(outcomes_.begin(), outcomes->begin(), outcomes->end());
         // Receipts are the SMSC's to keep: "try later", and it sends them again.
         for (auto& r : *receipts) r.answer(smpp::status::temp_app_error);

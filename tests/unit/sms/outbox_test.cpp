@@ -296,6 +296,64 @@ TEST_CASE("outbox: a page read that raced an outcome write submits nothing again
   CHECK(sender_stale == n);
 }
 
+TEST_CASE("outbox: a delivery receipt is answered only once its state is durable", "[sms]") {
+  harness h(1);
+  asio::io_context io;
+  sms::outbox_config cfg;
+  cfg.poll_interval = std::chrono::milliseconds(20);
+  std::optional<sms::outbox_sender> sender;
+  sender.emplace(io.get_executor(), cfg, menus::default_alphabet::gsm0338, *h.writer, *h.readers,
+                 [&](smpp::pdu, std::function<void(smpp::submit_result)> answered) {
+                   smpp::submit_result r;
+                   r.result = smpp::outcome::accepted;
+                   r.message_id = "B001";
+                   asio::post(io, [answered = std::move(answered), r] { answered(r); });
+                 });
+  // Runs io in slices until `done` (at most 10 s).
+  auto run_while_not = [&io](const std::function<bool()>& done) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < until) {
+      io.run_for(std::chrono::milliseconds(5));
+      if (io.stopped()) io.restart();
+    }
+  };
+  auto state = [&h] { return h.messages().begin()->second.state; };
+  sender->start();
+  run_while_not([&] { return state() == "sent"; });
+  REQUIRE(state() == "sent");
+
+  auto receipt = [](std::string text) {
+    smpp::sm_body b;
+    b.esm_class = 0x04;
+    b.source = {1, 1, harness::msisdn(0)};
+    b.short_message = std::move(text);
+    return b;
+  };
+  // Each answer with what the store said about the message at that moment.
+  std::vector<std::pair<std::uint32_t, std::string>> answers;
+  auto answer = [&](std::uint32_t st) { answers.emplace_back(st, state()); };
+  // The SMSC reports it delivered: the answer waits for the write.
+  sender->on_receipt(receipt("id:B001 sub:001 dlvrd:001 submit date:2612071200 done "
+                             "date:2612071201 stat:DELIVRD err:000 text:"),
+                     answer);
+  CHECK(answers.empty());
+  // Unreadable, or not final yet: nothing to keep, answered at once.
+  sender->on_receipt(receipt("no receipt here"), answer);
+  sender->on_receipt(receipt("id:B001 sub:001 dlvrd:000 submit date:2612071200 done "
+                             "date:2612071201 stat:ENROUTE err:000 text:"),
+                     answer);
+  REQUIRE(answers.size() == 2);
+  CHECK(answers[0].first == smpp::status::ok);
+  CHECK(answers[1].first == smpp::status::ok);
+  run_while_not([&] { return answers.size() == 3; });
+  REQUIRE(answers.size() == 3);
+  CHECK(answers[2].first == smpp::status::ok);
+  CHECK(answers[2].second == "delivered");  // written before the SMSC heard "ok"
+  sender->stop();
+  sender.reset();
+  h.writer.reset();
+}
+
 TEST_CASE("outbox: temporary failures retried with back-off, permanent ones end at once", "[sms]") {
   harness h(3);
   asio::io_context io;
