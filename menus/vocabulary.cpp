@@ -112,7 +112,7 @@ constexpr std::array<action_def, 21> action_table{{
     {"inquire", false, mask({ok, paid, not_found, invalid})},
     {"quote", false, mask({ok, too_low, too_high, limit, duplicate, insufficient})},
     {"pay", false,
-     mask({ok, pending, rejected, wrong_pin, locked, insufficient, limit, duplicate})},
+     mask({ok, pending, rejected, wrong_pin, locked, insufficient, limit, duplicate, too_low})},
     {"save_account", false, mask({ok, exists, full})},
     {"remove_account", false, mask({ok})},
     {"last_payments", true, mask({ok, empty})},

@@ -91,4 +91,12 @@ std::optional<adapters::minor_units> broken_limit(const limits_config& l, const 
   return std::nullopt;
 }
 
+precheck_result check_before_paying(const limits_config& l, const store::usage& u,
+                                    adapters::minor_units amount, bool recent_same) {
+  if (amount < l.min_amount) return {precheck::too_low, l.min_amount};
+  if (auto lim = broken_limit(l, u, amount)) return {precheck::limit, *lim};
+  if (recent_same) return {precheck::duplicate, 0};
+  return {};
+}
+
 }  // namespace ussdpay::payments

@@ -94,4 +94,22 @@ struct limits_config {
 std::optional<adapters::minor_units> broken_limit(const limits_config& l, const store::usage& u,
                                                   adapters::minor_units amount);
 
+/// What the checks before a payment found.
+enum class precheck : std::uint8_t {
+  ok,
+  too_low,    ///< under min_amount
+  limit,      ///< over a limit (precheck_result::limit says which amount to show)
+  duplicate,  ///< the same payment was made within duplicate_window
+};
+struct precheck_result {
+  precheck verdict = precheck::ok;
+  adapters::minor_units limit = 0;
+};
+/// The checks before a payment, in one order for the quote (before the PIN screen) and the
+/// payment itself, so the two never disagree: the minimum, then the limits, then a recent
+/// identical payment (`recent_same`: found within duplicate_window and not confirmed by the
+/// subscriber). The balance is checked by the caller (the hold itself, for a payment).
+precheck_result check_before_paying(const limits_config& l, const store::usage& u,
+                                    adapters::minor_units amount, bool recent_same);
+
 }  // namespace ussdpay::payments

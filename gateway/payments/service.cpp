@@ -39,6 +39,37 @@ std::int64_t day_start_ms(std::int64_t now) {
   return static_cast<std::int64_t>(std::mktime(&tm)) * 1000;
 }
 
+// The checks before a payment, the same for the quote and the payment (check_before_paying):
+// true with `a` filled in when one refuses.
+bool refused_before_paying(store::db& d, const limits_config& l, const pay_request& r,
+                           std::int64_t now, pay_answer& a) {
+  const auto u =
+      store::subscriber_usage(d, r.msisdn, day_start_ms(now), now - l.velocity_window.count());
+  std::optional<store::payment_record> dup;
+  if (!r.duplicate_confirmed && r.amount >= l.min_amount)
+    dup = store::find_duplicate(d, r.msisdn, r.biller, r.account, r.amount,
+                                now - l.duplicate_window.count());
+  const auto c = check_before_paying(l, u, r.amount, dup.has_value());
+  switch (c.verdict) {
+    case precheck::ok:
+      return false;
+    case precheck::too_low:
+      a.kind = answer_kind::too_low;
+      a.limit = c.limit;
+      return true;
+    case precheck::limit:
+      a.kind = answer_kind::limit;
+      a.limit = c.limit;
+      return true;
+    case precheck::duplicate:
+      a.kind = answer_kind::duplicate;
+      a.duplicate_ref = dup->ref;
+      a.duplicate_minutes = std::max<std::int64_t>((now - dup->created_at) / 60'000, 1);
+      return true;
+  }
+  return false;
+}
+
 asio::awaitable<adapters::auth_result> authorize(adapters::wallet& w, std::string msisdn,
                                                  std::string pin) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(adapters::auth_result)>(
@@ -103,29 +134,10 @@ void service::quote(pay_request r, std::function<void(pay_answer)> done) {
   auto* ledger = &ledger_;
   auto job = [out, r, cfg, ledger](store::db& d) {
     const auto now = now_ms();
-    if (r.amount < cfg.min_amount) {
-      out->kind = answer_kind::too_low;
-      return;
-    }
-    const auto u =
-        store::subscriber_usage(d, r.msisdn, day_start_ms(now), now - cfg.velocity_window.count());
-    if (auto lim = broken_limit(cfg, u, r.amount)) {
-      out->kind = answer_kind::limit;
-      out->limit = *lim;
-      return;
-    }
+    if (refused_before_paying(d, cfg, r, now, *out)) return;
     const auto bal = ledger->balance(d, r.msisdn, r.currency);
     out->balance = bal.balance;
     if (bal.status != adapters::wallet_status::ok) return;  // error: no wallet
-    if (!r.duplicate_confirmed) {
-      if (auto dup = store::find_duplicate(d, r.msisdn, r.biller, r.account, r.amount,
-                                           now - cfg.duplicate_window.count())) {
-        out->kind = answer_kind::duplicate;
-        out->duplicate_ref = dup->ref;
-        out->duplicate_minutes = std::max<std::int64_t>((now - dup->created_at) / 60'000, 1);
-        return;
-      }
-    }
     out->kind = bal.balance < r.amount + r.fee ? answer_kind::insufficient : answer_kind::ok;
   };
   auto finish = [out, done](bool ran) {
@@ -216,24 +228,8 @@ asio::awaitable<void> service::create(pay_request r, scheduled_hooks hooks,
       if (hooks.settled) hooks.settled(d, a, nullptr);
       return true;
     };
-    const auto u = store::subscriber_usage(d, r.msisdn, day_start_ms(now),
-                                           now - limits.velocity_window.count());
-    if (r.amount < limits.min_amount || r.fee < 0) {
-      a.limit = limits.min_amount;
-      return refuse(answer_kind::limit);
-    }
-    if (auto lim = broken_limit(limits, u, r.amount)) {
-      a.limit = *lim;
-      return refuse(answer_kind::limit);
-    }
-    if (!r.duplicate_confirmed) {
-      if (auto dup = store::find_duplicate(d, r.msisdn, r.biller, r.account, r.amount,
-                                           now - limits.duplicate_window.count())) {
-        a.duplicate_ref = dup->ref;
-        a.duplicate_minutes = std::max<std::int64_t>((now - dup->created_at) / 60'000, 1);
-        return refuse(answer_kind::duplicate);
-      }
-    }
+    if (r.fee < 0) return refuse(answer_kind::error);  // fees come from our configuration
+    if (refused_before_paying(d, limits, r, now, a)) return refuse(a.kind);
     if (scheduled) {
       // Nobody waits on a USSD screen: a short balance is an answer (and an SMS), not a
       // rolled-back hold.
