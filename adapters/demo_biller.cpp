@@ -342,9 +342,14 @@ double draw(demo_biller_state& s) {
   return static_cast<double>(s.rng() >> 11) * 0x1.0p-53;
 }
 
-std::chrono::year_month_day utc_today() {
-  return std::chrono::year_month_day{
-      std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
+// Today in the local calendar (local_date), as a date.
+std::chrono::year_month_day local_ymd() {
+  const std::string d = local_today();
+  const auto part = [&d](std::size_t at, std::size_t n) {
+    return static_cast<unsigned>(std::stoul(d.substr(at, n)));
+  };
+  return std::chrono::year_month_day{std::chrono::year{static_cast<int>(part(0, 4))},
+                                     std::chrono::month{part(5, 2)}, std::chrono::day{part(8, 2)}};
 }
 
 std::string format_month(std::chrono::year_month_day d) {
@@ -468,7 +473,7 @@ pay_result apply_pay(demo_biller_state& s, const pay_request& req, bool& fresh) 
   if (const auto it = s.payments.find(req.payment_id); it != s.payments.end())
     return view(it->second);
 
-  const auto today = utc_today();
+  const auto today = local_ymd();
   const auto decide = [&]() -> pay_result {
     if (!valid_account(s.info.account, req.account))
       return rejected(code_bad_account, "malformed consumer number");
@@ -478,8 +483,7 @@ pay_result apply_pay(demo_biller_state& s, const pay_request& req, bool& fresh) 
     if (req.currency != current->b.currency)
       return rejected(code_wrong_amount,
                       "currency " + req.currency + ", bill is in " + current->b.currency);
-    const bool late = format_date(today) > current->b.due_date;
-    const minor_units due = late ? current->b.amount_after_due : current->b.amount_due;
+    const minor_units due = amount_due_on(current->b, format_date(today));
     if (!amount_ok(s.info.amount_rule, req.amount, due))
       return rejected(code_wrong_amount, fmt::format("amount {} against {} due", req.amount, due));
     if (draw(s) < s.config.reject_rate) return rejected(code_declined, "declined (reject_rate)");
@@ -596,7 +600,7 @@ void demo_biller::async_inquire(std::string account, handler<void(inquiry_result
   inquiry_result r;
   if (!valid_account(s.info.account, account)) {
     r = {inquiry_status::invalid, {}, code_bad_account, "malformed consumer number"};
-  } else if (auto current = lookup(s, account, utc_today()); !current) {
+  } else if (auto current = lookup(s, account, local_ymd()); !current) {
     r = {inquiry_status::not_found, {}, code_no_account, "no such consumer number"};
   } else if (current->paid) {
     r = {inquiry_status::already_paid, std::move(current->b), code_already_paid, "paid"};

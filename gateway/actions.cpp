@@ -88,15 +88,6 @@ std::string_view check_name(adapters::check_digit c) {
   return "none";
 }
 
-std::string today_utc() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[11];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 std::optional<std::int64_t> number(const std::string* v) {
   if (v == nullptr) return std::nullopt;
   std::int64_t n = 0;
@@ -325,10 +316,8 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
       switch (a.status) {
         case inquiry_status::found: {
           const auto& bill = a.found;
-          // Past the due date the late amount is what is due.
-          const bool late =
-              !bill.due_date.empty() && today_utc() > bill.due_date && bill.amount_after_due > 0;
-          const auto due = late ? bill.amount_after_due : bill.amount_due;
+          // Past the due date (in the local calendar) the late amount is what is due.
+          const auto due = adapters::amount_due_on(bill, adapters::local_today());
           out.result = outcome::ok;
           out.vars = {{var("bill.name"), bill.customer_name},
                       {var("bill.period"), bill.period},

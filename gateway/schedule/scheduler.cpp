@@ -33,7 +33,7 @@ bill_seen seen_from(const adapters::inquiry_result& r) {
     case inquiry_status::found:
       b.kind = bill_seen::kind_t::unpaid;
       b.due_date = r.found.due_date;
-      b.amount = r.found.amount_due;
+      b.amount = adapters::amount_due_on(r.found, adapters::local_today());
       b.bill_reference = r.found.bill_reference;
       break;
     case inquiry_status::unavailable:

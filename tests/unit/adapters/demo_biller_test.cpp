@@ -1,6 +1,8 @@
 #include "adapters/demo_biller.hpp"
 
 #include <chrono>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -459,6 +461,75 @@ TEST_CASE("after the due date the amount after due is what is owed", "[demo_bill
   CHECK(r.pay("late-1", "04100000000001", 100000).code == "04");
   const auto paid = r.pay("late-2", "04100000000001", 110000);
   CHECK(paid.status == pay_status::accepted);
+}
+
+/// TZ for the life of the guard: the local calendar is the test's.
+struct tz_guard {
+  std::optional<std::string> old;
+  explicit tz_guard(const char* tz) {
+    if (const char* o = std::getenv("TZ")) old = o;
+    ::setenv("TZ", tz, 1);
+    ::tzset();
+  }
+  ~tz_guard() {
+    if (old)
+      ::setenv("TZ", old->c_str(), 1);
+    else
+      ::unsetenv("TZ");
+    ::tzset();
+  }
+  tz_guard(const tz_guard&) = delete;
+  tz_guard& operator=(const tz_guard&) = delete;
+};
+
+TEST_CASE("bill dates are read in the local calendar", "[demo_biller]") {
+  // 2026-12-25 02:00 UTC is still the 24th five hours west of Greenwich.
+  const std::int64_t at = 1'798'164'000'000;
+  {
+    tz_guard utc("UTC0");
+    CHECK(local_date(at) == "2026-12-25");
+  }
+  tz_guard est("EST5");
+  CHECK(local_date(at) == "2026-12-24");
+  bill b;
+  b.due_date = "2026-12-24";
+  b.amount_due = 1'000;
+  b.amount_after_due = 1'100;
+  CHECK(amount_due_on(b, "2026-12-24") == 1'000);  // on the due day: on time
+  CHECK(amount_due_on(b, "2026-12-25") == 1'100);  // the day after: late
+  b.amount_after_due = 0;                          // no late amount given: the amount due stays
+  CHECK(amount_due_on(b, "2026-12-25") == 1'000);
+}
+
+// The regression test for two calendars: the inquiry screen read lateness in one calendar and
+// the biller (and auto-pay's planner) in another, so west of UTC the screen (and auto-pay) could
+// offer the on-time amount the biller had already turned late. Now both use the local one.
+TEST_CASE("the demo biller decides lateness in the local calendar, as the screen does",
+          "[demo_biller]") {
+  // A zone whose today is not UTC's: 12 h behind in UTC's morning, 12 h ahead in its afternoon.
+  const auto now = std::chrono::system_clock::now();
+  const auto utc_hour = std::chrono::duration_cast<std::chrono::hours>(
+                            now - std::chrono::floor<std::chrono::days>(now))
+                            .count();
+  const bool behind = utc_hour < 12;
+  tz_guard zone(behind ? "WEST12" : "EAST-12");
+  const std::string local = local_today();
+  REQUIRE(local != today());  // today() is UTC's
+  // Behind: a bill due today (local), which UTC already calls yesterday. Ahead: a bill due
+  // yesterday (local), which UTC still calls today.
+  const std::string due = behind ? local : today();
+  auto loaded = parse_bill_book(
+      header + "lesco,04100000000002,T EST,2026-12," + due + ",1000,1100,PKR,unpaid,\n", "t.csv");
+  REQUIRE(loaded.errors.empty());
+  rig r({}, lesco(), loaded.book);
+  const auto found = r.inquire("04100000000002");
+  REQUIRE(found.status == inquiry_status::found);
+  // What the screen offers (the same rule, the same calendar) is what the biller takes.
+  const minor_units offered = amount_due_on(found.found, local);
+  CHECK(offered == (behind ? 100'000 : 110'000));
+  const minor_units other = offered == 100'000 ? 110'000 : 100'000;
+  CHECK(r.pay("tz-1", "04100000000002", other).code == "04");
+  CHECK(r.pay("tz-2", "04100000000002", offered).status == pay_status::accepted);
 }
 
 TEST_CASE("an accepted payment gets a deterministic DB reference", "[demo_biller]") {
