@@ -222,15 +222,6 @@ menus::list_item biller_item(const adapters::biller_info& i) {
   return item;
 }
 
-std::string iso_date(std::int64_t unix_ms) {
-  const std::time_t t = unix_ms / 1000;
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[11];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 // Midnight on the first of this month (the daemon's time zone), Unix ms.
 std::int64_t month_start_ms() {
   const std::time_t t = std::time(nullptr);
@@ -524,7 +515,7 @@ void menu_actions::run(const ussd::action_call& call, done_fn done) {
         item.set(field("item.name"), b ? b->cfg.info.name : p.biller);
         item.set(field("item.account"), p.account);
         item.set(field("item.amount"), std::to_string(p.amount));
-        item.set(field("item.date"), iso_date(p.created_at));
+        item.set(field("item.date"), adapters::local_date(p.created_at));
         item.set(field("item.status"), std::string(status_name(p.state)));
         out.items.push_back(std::move(item));
       }

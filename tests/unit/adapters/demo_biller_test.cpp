@@ -13,6 +13,8 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
+#include "tests/unit/tz_guard.hpp"
+
 using namespace ussdpay::adapters;
 using namespace std::chrono_literals;
 using Catch::Matchers::StartsWith;
@@ -463,24 +465,7 @@ TEST_CASE("after the due date the amount after due is what is owed", "[demo_bill
   CHECK(paid.status == pay_status::accepted);
 }
 
-/// TZ for the life of the guard: the local calendar is the test's.
-struct tz_guard {
-  std::optional<std::string> old;
-  explicit tz_guard(const char* tz) {
-    if (const char* o = std::getenv("TZ")) old = o;
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~tz_guard() {
-    if (old)
-      ::setenv("TZ", old->c_str(), 1);
-    else
-      ::unsetenv("TZ");
-    ::tzset();
-  }
-  tz_guard(const tz_guard&) = delete;
-  tz_guard& operator=(const tz_guard&) = delete;
-};
+using ussdpay::test::tz_guard;
 
 TEST_CASE("bill dates are read in the local calendar", "[demo_biller]") {
   // 2026-12-25 02:00 UTC is still the 24th five hours west of Greenwich.

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include "tests/unit/tz_guard.hpp"
+
 #include "gateway/config.hpp"
 #include "gateway/reconcile/command.hpp"
 #include "gateway/reconcile/reconcile.hpp"
@@ -83,27 +85,7 @@ std::size_t count(const report& r, category c) {
   return r.counts[static_cast<std::size_t>(c)];
 }
 
-/// Sets TZ for one scope and puts back what was there (or its absence).
-class tz_guard {
- public:
-  explicit tz_guard(const char* tz) {
-    if (const char* old = std::getenv("TZ")) saved_ = old;
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~tz_guard() {
-    if (saved_)
-      ::setenv("TZ", saved_->c_str(), 1);
-    else
-      ::unsetenv("TZ");
-    ::tzset();
-  }
-  tz_guard(const tz_guard&) = delete;
-  tz_guard& operator=(const tz_guard&) = delete;
-
- private:
-  std::optional<std::string> saved_;
-};
+using ussdpay::test::tz_guard;
 
 /// A fresh directory with a migrated store.
 struct store_fixture {

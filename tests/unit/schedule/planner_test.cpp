@@ -12,6 +12,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/unit/tz_guard.hpp"
+
 #include "gateway/schedule/planner.hpp"
 
 using namespace ussdpay;
@@ -75,27 +77,7 @@ schedule_config config() {
 }
 const sending_hours nine_to_eight{9 * 60, 20 * 60};
 
-/// Sets TZ for one scope and puts back what was there (or its absence).
-class tz_guard {
- public:
-  explicit tz_guard(const char* tz) {
-    if (const char* old = std::getenv("TZ")) saved_ = old;
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~tz_guard() {
-    if (saved_)
-      ::setenv("TZ", saved_->c_str(), 1);
-    else
-      ::unsetenv("TZ");
-    ::tzset();
-  }
-  tz_guard(const tz_guard&) = delete;
-  tz_guard& operator=(const tz_guard&) = delete;
-
- private:
-  std::optional<std::string> saved_;
-};
+using ussdpay::test::tz_guard;
 
 }  // namespace
 
