@@ -46,21 +46,6 @@ bool valid_date(std::string_view s) {
 
 // An empty number is never valid, whatever min_length says. Without digits_only a number may
 // also hold ASCII letters and '-' (some billers issue "LHR-123456"); a check digit needs digits.
-std::string local_date(std::int64_t unix_ms) {
-  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
-std::string local_today() {
-  return local_date(std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count());
-}
-
 minor_units amount_due_on(const bill& b, std::string_view date) {
   const bool late = !b.due_date.empty() && date > b.due_date && b.amount_after_due > 0;
   return late ? b.amount_after_due : b.amount_due;

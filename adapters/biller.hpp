@@ -55,13 +55,6 @@ struct bill {
   std::string paid_on;         ///< YYYY-MM-DD when already paid
 };
 
-/// The calendar every bill date is read in: the deployment's local time zone (TZ), the same for
-/// the inquiry screen, the billers we simulate, the reminders and auto-pay, and daily limits.
-/// `unix_ms` as YYYY-MM-DD there.
-std::string local_date(std::int64_t unix_ms);
-/// Today there (the system clock).
-std::string local_today();
-
 /// What a bill asks for on `date` (YYYY-MM-DD, from local_date): past its due date the amount
 /// after due (when the biller gives one), else the amount due. The one lateness rule, for the
 /// screen, the demo biller's check and auto-pay alike.

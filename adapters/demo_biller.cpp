@@ -17,6 +17,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "gateway/common/clock.hpp"
+
 namespace ussdpay::adapters {
 
 namespace asio = boost::asio;
@@ -342,9 +344,9 @@ double draw(demo_biller_state& s) {
   return static_cast<double>(s.rng() >> 11) * 0x1.0p-53;
 }
 
-// Today in the local calendar (local_date), as a date.
+// Today in the local calendar (clock::local_today), as a date.
 std::chrono::year_month_day local_ymd() {
-  const std::string d = local_today();
+  const std::string d = clock::local_today();
   const auto part = [&d](std::size_t at, std::size_t n) {
     return static_cast<unsigned>(std::stoul(d.substr(at, n)));
   };

@@ -3,8 +3,10 @@
 #include <boost/asio/post.hpp>
 
 #include "adapters/pin.hpp"
+#include "gateway/common/clock.hpp"
 #include "store/ledger.hpp"
 #include "store/readers.hpp"
+#include "store/subscribers.hpp"
 #include "store/writer.hpp"
 
 namespace ussdpay::adapters {
@@ -14,12 +16,6 @@ using store::account_kind;
 using store::transfer_status;
 
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 wallet_status from(transfer_status t) {
   switch (t) {
@@ -34,14 +30,6 @@ wallet_status from(transfer_status t) {
       return wallet_status::error;
   }
   return wallet_status::error;
-}
-
-/// The amount a transfer id moved, if it happened.
-std::optional<std::int64_t> moved(store::db& d, const std::string& transfer_id) {
-  store::stmt s(d, "SELECT amount FROM entries WHERE transfer_id = ?");
-  s.bind(1, transfer_id);
-  if (!s.step()) return std::nullopt;
-  return s.int64(0);
 }
 
 // Handlers are move-only; the store's callbacks are std::function, so they travel in a
@@ -72,7 +60,7 @@ embedded_wallet::embedded_wallet(asio::any_io_executor ex, store::group_writer& 
 wallet_status ledger::hold(store::db& d, const hold_request& r, std::int64_t now) {
   if (r.amount <= 0) return wallet_status::error;
   // A released payment can never be held again under the same id.
-  if (moved(d, r.payment_id + "/void")) return wallet_status::conflict;
+  if (store::moved_amount(d, r.payment_id + "/void")) return wallet_status::conflict;
   const auto own = store::account_id(d, account_kind::wallet, r.msisdn, r.currency, false);
   if (!own) return wallet_status::no_wallet;
   const auto held = store::account_id(d, account_kind::hold, r.msisdn, r.currency, true);
@@ -81,10 +69,10 @@ wallet_status ledger::hold(store::db& d, const hold_request& r, std::int64_t now
 }
 
 wallet_status ledger::commit(store::db& d, const settle_request& r, std::int64_t now) {
-  const auto held_amount = moved(d, r.payment_id + "/hold");
+  const auto held_amount = store::moved_amount(d, r.payment_id + "/hold");
   if (!held_amount || *held_amount != r.amount + r.fee || r.amount <= 0 || r.fee < 0)
     return wallet_status::conflict;
-  if (moved(d, r.payment_id + "/void")) return wallet_status::conflict;
+  if (store::moved_amount(d, r.payment_id + "/void")) return wallet_status::conflict;
   const auto held = store::account_id(d, account_kind::hold, r.msisdn, r.currency, false);
   const auto settle = store::account_id(d, account_kind::settlement, r.biller, r.currency, true);
   const auto fees = store::account_id(d, account_kind::fees, "", r.currency, true);
@@ -96,9 +84,9 @@ wallet_status ledger::commit(store::db& d, const settle_request& r, std::int64_t
 }
 
 wallet_status ledger::release(store::db& d, const hold_request& r, std::int64_t now) {
-  const auto held_amount = moved(d, r.payment_id + "/hold");
+  const auto held_amount = store::moved_amount(d, r.payment_id + "/hold");
   if (!held_amount) return wallet_status::ok;  // nothing was held: nothing to give back
-  if (moved(d, r.payment_id + "/settle")) return wallet_status::conflict;
+  if (store::moved_amount(d, r.payment_id + "/settle")) return wallet_status::conflict;
   const auto own = store::account_id(d, account_kind::wallet, r.msisdn, r.currency, false);
   const auto held = store::account_id(d, account_kind::hold, r.msisdn, r.currency, false);
   if (!own || !held) return wallet_status::error;
@@ -106,7 +94,7 @@ wallet_status ledger::release(store::db& d, const hold_request& r, std::int64_t 
 }
 
 wallet_status ledger::refund(store::db& d, const settle_request& r, std::int64_t now) {
-  if (!moved(d, r.payment_id + "/settle")) return wallet_status::conflict;
+  if (!store::moved_amount(d, r.payment_id + "/settle")) return wallet_status::conflict;
   const auto own = store::account_id(d, account_kind::wallet, r.msisdn, r.currency, false);
   const auto settle = store::account_id(d, account_kind::settlement, r.biller, r.currency, false);
   const auto fees = store::account_id(d, account_kind::fees, "", r.currency, true);
@@ -143,29 +131,31 @@ void embedded_wallet::write(handler<void(Result)> done, Result on_failure, Fn st
 
 void embedded_wallet::async_hold(hold_request r, handler<void(wallet_status)> done) {
   write(std::move(done), wallet_status::error,
-        [this, r = std::move(r)](store::db& d) { return hold(d, r, now_ms()); });
+        [r = std::move(r)](store::db& d) { return ledger::hold(d, r, clock::now_ms()); });
 }
 
 void embedded_wallet::async_commit(settle_request r, handler<void(wallet_status)> done) {
   write(std::move(done), wallet_status::error,
-        [this, r = std::move(r)](store::db& d) { return commit(d, r, now_ms()); });
+        [r = std::move(r)](store::db& d) { return ledger::commit(d, r, clock::now_ms()); });
 }
 
 void embedded_wallet::async_release(hold_request r, handler<void(wallet_status)> done) {
   write(std::move(done), wallet_status::error,
-        [this, r = std::move(r)](store::db& d) { return release(d, r, now_ms()); });
+        [r = std::move(r)](store::db& d) { return ledger::release(d, r, clock::now_ms()); });
 }
 
 void embedded_wallet::async_refund(settle_request r, handler<void(wallet_status)> done) {
   write(std::move(done), wallet_status::error,
-        [this, r = std::move(r)](store::db& d) { return refund(d, r, now_ms()); });
+        [r = std::move(r)](store::db& d) { return ledger::refund(d, r, clock::now_ms()); });
 }
 
 void embedded_wallet::async_balance(std::string msisdn, std::string currency,
                                     handler<void(balance_result)> done) {
   auto h = shared(std::move(done));
-  if (!readers_.submit([this, h, msisdn = std::move(msisdn), currency = std::move(currency)](
-                           store::db& d) { post_result(ex_, h, balance(d, msisdn, currency)); }))
+  if (!readers_.submit(
+          [this, h, msisdn = std::move(msisdn), currency = std::move(currency)](store::db& d) {
+            post_result(ex_, h, ledger::balance(d, msisdn, currency));
+          }))
     post_result(ex_, h, balance_result{});
 }
 
@@ -174,7 +164,7 @@ void embedded_wallet::check_pin(std::string msisdn, std::shared_ptr<std::string>
                                 std::function<void(auth_result)> then) {
   auto finish = [this, then](auth_result r) { asio::post(ex_, [then, r] { then(r); }); };
   const bool queued = readers_.submit([this, msisdn, pin, on_right, finish](store::db& d) {
-    const auto now = now_ms();
+    const auto now = clock::now_ms();
     const auto rec = store::find_subscriber(d, msisdn);
     if (!rec || rec->pin_hash.empty()) {
       wipe(*pin);
@@ -292,7 +282,7 @@ void embedded_wallet::async_set_pin(std::string msisdn, std::string pin, std::st
         return true;
       }
       const store::subscriber_record r{msisdn,     language, hashed.hash, hashed.salt,
-                                       hashed.kdf, 0,        0,           now_ms()};
+                                       hashed.kdf, 0,        0,           clock::now_ms()};
       if (store::upsert_subscriber(w, r) ||
           !store::account_id(w, account_kind::wallet, msisdn, currency, true) ||
           !store::account_id(w, account_kind::hold, msisdn, currency, true))

@@ -30,7 +30,7 @@ class reader_pool;
 namespace ussdpay::adapters {
 
 /// The ledger steps as plain functions over a connection, inside the caller's transaction: what
-/// embedded_wallet's ledger_steps do, also used by the operator's CLI.
+/// store_ledger does.
 namespace ledger {
 wallet_status hold(store::db& d, const hold_request& r, std::int64_t now_ms);
 wallet_status commit(store::db& d, const settle_request& r, std::int64_t now_ms);
@@ -47,25 +47,10 @@ struct embedded_wallet_config {
   std::string currency = "PKR";  ///< of the wallets opened by self-registration
 };
 
-class embedded_wallet final : public wallet, public ledger_steps {
+/// The ledger in our store as ledger_steps: the embedded wallet's, and the operator's CLI's when
+/// it settles a payment with the daemon down.
+class store_ledger final : public ledger_steps {
  public:
-  embedded_wallet(boost::asio::any_io_executor ex, store::group_writer& writer,
-                  store::reader_pool& readers, embedded_wallet_config cfg);
-
-  void async_authorize(std::string msisdn, std::string pin,
-                       handler<void(auth_result)> done) override;
-  void async_change_pin(std::string msisdn, std::string old_pin, std::string new_pin,
-                        handler<void(auth_result)> done) override;
-  void async_set_pin(std::string msisdn, std::string pin, std::string language, bool create,
-                     handler<void(auth_result)> done) override;
-  void async_balance(std::string msisdn, std::string currency,
-                     handler<void(balance_result)> done) override;
-  void async_hold(hold_request r, handler<void(wallet_status)> done) override;
-  void async_commit(settle_request r, handler<void(wallet_status)> done) override;
-  void async_release(hold_request r, handler<void(wallet_status)> done) override;
-  void async_refund(settle_request r, handler<void(wallet_status)> done) override;
-  ledger_steps* in_store() override { return this; }
-
   wallet_status hold(store::db& d, const hold_request& r, std::int64_t now_ms) override {
     return ledger::hold(d, r, now_ms);
   }
@@ -82,6 +67,26 @@ class embedded_wallet final : public wallet, public ledger_steps {
                          std::string_view currency) override {
     return ledger::balance(d, msisdn, currency);
   }
+};
+
+class embedded_wallet final : public wallet {
+ public:
+  embedded_wallet(boost::asio::any_io_executor ex, store::group_writer& writer,
+                  store::reader_pool& readers, embedded_wallet_config cfg);
+
+  void async_authorize(std::string msisdn, std::string pin,
+                       handler<void(auth_result)> done) override;
+  void async_change_pin(std::string msisdn, std::string old_pin, std::string new_pin,
+                        handler<void(auth_result)> done) override;
+  void async_set_pin(std::string msisdn, std::string pin, std::string language, bool create,
+                     handler<void(auth_result)> done) override;
+  void async_balance(std::string msisdn, std::string currency,
+                     handler<void(balance_result)> done) override;
+  void async_hold(hold_request r, handler<void(wallet_status)> done) override;
+  void async_commit(settle_request r, handler<void(wallet_status)> done) override;
+  void async_release(hold_request r, handler<void(wallet_status)> done) override;
+  void async_refund(settle_request r, handler<void(wallet_status)> done) override;
+  ledger_steps* in_store() override { return &ledger_; }
 
  private:
   template <class Result, class Fn>
@@ -97,6 +102,7 @@ class embedded_wallet final : public wallet, public ledger_steps {
   store::group_writer& writer_;
   store::reader_pool& readers_;
   embedded_wallet_config cfg_;
+  store_ledger ledger_;
 };
 
 }  // namespace ussdpay::adapters

@@ -29,11 +29,6 @@ const std::string* dialog_state::get(std::uint16_t id) const {
   return nullptr;
 }
 
-const std::string* dialog_state::get(std::string_view name) const {
-  auto id = find_var(name);
-  return id ? get(*id) : nullptr;
-}
-
 namespace {
 
 void wipe(std::string& s) {
@@ -45,7 +40,7 @@ void wipe(std::string& s) {
 }  // namespace
 
 void dialog_state::set(std::uint16_t id, std::string value) {
-  if (id == *find_var("language") && cat)
+  if (id == index(var_id::language) && cat)
     if (auto l = cat->language(value)) lang = *l;
   for (auto& [k, v] : vars)
     if (k == id) {
@@ -54,10 +49,6 @@ void dialog_state::set(std::uint16_t id, std::string value) {
       return;
     }
   vars.emplace_back(id, std::move(value));
-}
-
-void dialog_state::set(std::string_view name, std::string value) {
-  if (auto id = find_var(name)) set(*id, std::move(value));
 }
 
 void dialog_state::erase(std::uint16_t id) {
@@ -86,13 +77,9 @@ namespace {
 
 using kind = screen_def::kind_t;
 
-std::uint16_t var_id(std::string_view name) {
-  return *find_var(name);
-}
-
 const std::string& currency_of(const dialog_state& s) {
   static const std::string pkr = "PKR";
-  const auto* c = s.get(var_id("currency"));
+  const auto* c = s.get(index(var_id::currency));
   return c ? *c : pkr;
 }
 
@@ -328,8 +315,8 @@ std::size_t number_or(const std::string* v, std::size_t fallback) {
   return ec == std::errc() && e == v->data() + v->size() ? n : fallback;
 }
 
-std::optional<std::int64_t> money_var(const dialog_state& s, std::string_view name) {
-  const std::string* v = s.get(var_id(name));
+std::optional<std::int64_t> money_var(const dialog_state& s, var_id name) {
+  const std::string* v = s.get(index(name));
   if (v == nullptr || v->empty()) return std::nullopt;
   std::int64_t n = 0;
   auto [e, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
@@ -349,9 +336,9 @@ std::optional<sys_msg> validate(dialog_state& s, const screen_def& sc, std::stri
       if (v.size() > sc.max_len) return sys_msg::too_long;
       return std::nullopt;
     case input_rule::account: {
-      const std::string* check = s.get(var_id("biller.account_check"));
-      const std::size_t mn = number_or(s.get(var_id("biller.account_min")), sc.min_len);
-      const std::size_t mx = number_or(s.get(var_id("biller.account_max")), sc.max_len);
+      const std::string* check = s.get(index(var_id::biller_account_check));
+      const std::size_t mn = number_or(s.get(index(var_id::biller_account_min)), sc.min_len);
+      const std::size_t mx = number_or(s.get(index(var_id::biller_account_max)), sc.max_len);
       if (!all_digits(v)) return sys_msg::not_digits;
       if (v.size() < mn) return sys_msg::too_short;
       if (v.size() > mx) return sys_msg::too_long;
@@ -362,15 +349,15 @@ std::optional<sys_msg> validate(dialog_state& s, const screen_def& sc, std::stri
     case input_rule::amount: {
       auto a = parse_money(v, currency_of(s));
       if (!a || *a <= 0) return sys_msg::bad_amount;
-      const auto due = money_var(s, "bill.amount");
-      const std::string* rule = s.get(var_id("biller.exactness"));
+      const auto due = money_var(s, var_id::bill_amount);
+      const std::string* rule = s.get(index(var_id::biller_exactness));
       if (due && rule != nullptr) {
         if (*rule == "exact" && *a != *due) return sys_msg::amount_exact;
         if (*rule == "at_least" && *a < *due) return sys_msg::amount_low;
         if (*rule == "at_most" && *a > *due) return sys_msg::amount_high;
       }
-      if (auto mn = money_var(s, "bill.min"); mn && *a < *mn) return sys_msg::amount_low;
-      if (auto mx = money_var(s, "bill.max"); mx && *a > *mx) return sys_msg::amount_high;
+      if (auto mn = money_var(s, var_id::bill_min); mn && *a < *mn) return sys_msg::amount_low;
+      if (auto mx = money_var(s, var_id::bill_max); mx && *a > *mx) return sys_msg::amount_high;
       v = std::to_string(*a);
       return std::nullopt;
     }
@@ -515,7 +502,7 @@ step resume(dialog_state& s, outcome o) {
       // the same exchange (a weak new PIN keeps the old PIN for the retry). A one-time code
       // serves exactly one action.
       if (!s.expects_secret() || s.waiting_for_action()) s.wipe_secrets();
-      s.erase(*find_var("code"));
+      s.erase(var_id::code);
       break;
     case dialog_state::wait_t::list: {
       if (s.items.size() > dialog_state::max_items) s.items.resize(dialog_state::max_items);
@@ -553,8 +540,7 @@ std::string system_text(const dialog_state& s, std::string_view key) {
 }
 
 std::string sms_text(const std::shared_ptr<const catalog>& cat, std::uint8_t lang,
-                     std::string_view key,
-                     std::span<const std::pair<std::string_view, std::string>> vars) {
+                     std::string_view key, std::span<const std::pair<var_id, std::string>> vars) {
   if (!cat || lang >= cat->texts.size()) return {};
   auto it = cat->sms.find(key);
   if (it == cat->sms.end()) return {};

@@ -30,6 +30,8 @@ struct list_item {
   std::vector<std::pair<std::uint16_t, std::string>> fields;
   const std::string* get(std::uint16_t field) const;
   void set(std::uint16_t field, std::string value);
+  const std::string* get(item_field f) const { return get(index(f)); }
+  void set(item_field f, std::string value) { set(index(f), std::move(value)); }
 };
 
 /// Everything the engine remembers about one dialog. Kept small: a live session costs this plus
@@ -59,10 +61,11 @@ struct dialog_state {
   ~dialog_state() { wipe_secrets(); }
 
   const std::string* get(std::uint16_t var) const;
-  const std::string* get(std::string_view name) const;
   void set(std::uint16_t var, std::string value);
-  void set(std::string_view name, std::string value);
   void erase(std::uint16_t var);
+  const std::string* get(var_id v) const { return get(index(v)); }
+  void set(var_id v, std::string value) { set(index(v), std::move(value)); }
+  void erase(var_id v) { erase(index(v)); }
   /// Overwrites and removes every secret variable (PINs).
   void wipe_secrets();
   /// Whether the screen on show takes a secret (its input must not be logged).
@@ -95,10 +98,9 @@ step redisplay(const dialog_state& s);
 /// state's language with its variables, for screens the gateway produces outside the menus.
 std::string system_text(const dialog_state& s, std::string_view key);
 
-/// An [sms] text ("confirmed", "code", ...) in language `lang`, with `vars` (name, value; money
-/// in minor units with a "currency" var). Empty if the catalog has no such text.
+/// An [sms] text ("confirmed", "code", ...) in language `lang`, with `vars` (variable, value;
+/// money in minor units with a var_id::currency). Empty if the catalog has no such text.
 std::string sms_text(const std::shared_ptr<const catalog>& cat, std::uint8_t lang,
-                     std::string_view key,
-                     std::span<const std::pair<std::string_view, std::string>> vars);
+                     std::string_view key, std::span<const std::pair<var_id, std::string>> vars);
 
 }  // namespace ussdpay::menus

@@ -1,12 +1,14 @@
-// The double-entry ledger and the subscriber records, as functions over a connection. Writes
-// run as group_writer jobs (inside its transaction), reads on a reader connection. This is the
-// SQLite implementation; a PostgreSQL one would keep these signatures.
+// The double-entry ledger, as functions over a connection: accounts with their balances,
+// transfers (one per id, the balance checked in the debiting statement) and their entries.
+// Writes run as group_writer jobs (inside its transaction), reads on a reader connection. This
+// is the SQLite implementation; a PostgreSQL one would keep these signatures.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/sqlite.hpp"
 
@@ -33,40 +35,21 @@ enum class transfer_status : std::uint8_t {
 transfer_status transfer(db& d, std::string_view transfer_id, std::int64_t debit,
                          std::int64_t credit, std::int64_t amount, std::int64_t now_ms);
 
-struct subscriber_record {
-  std::string msisdn;  ///< E.164 digits, no '+'
-  std::string language;
-  std::string pin_hash, pin_salt, pin_kdf;
-  std::int64_t failed_pins = 0;
-  std::int64_t locked_until = 0;  ///< Unix ms; 0 = not locked
-  std::int64_t created_at = 0;
-};
-
-std::optional<subscriber_record> find_subscriber(db& d, std::string_view msisdn);
-/// Inserts or, when the MSISDN exists, replaces its PIN (and its language unless the new one is
-/// empty), and clears its lockout: an operator's re-import.
-std::optional<db_error> upsert_subscriber(db& d, const subscriber_record& s);
-
-/// "+923001234567", "00923001234567" or "923001234567" -> "923001234567"; nullopt for anything
-/// that is not 8..15 digits after the prefix (national numbers need their country code).
-std::optional<std::string> normalise_msisdn(std::string_view text);
-
-}  // namespace ussdpay::store
-
-namespace ussdpay::store {
-
-/// Counts a wrong PIN; at `max_wrong` in a row the PIN locks until now + lockout_ms (and the
-/// count restarts). Returns the record after the change, nullopt when there is no such subscriber.
-std::optional<subscriber_record> record_wrong_pin(db& d, std::string_view msisdn,
-                                                  std::int64_t max_wrong, std::int64_t lockout_ms,
-                                                  std::int64_t now_ms);
-/// A right PIN: the count of wrong ones restarts.
-std::optional<db_error> reset_wrong_pins(db& d, std::string_view msisdn);
-/// Replaces the PIN hash of an existing subscriber and lifts any lockout; false when there is
-/// none.
-bool set_pin(db& d, std::string_view msisdn, std::string_view hash, std::string_view salt,
-             std::string_view kdf);
 /// Sum of every account's balance: 0 while the ledger balances (funding holds the negative).
 std::optional<std::int64_t> ledger_sum(db& d);
+
+/// The amount a transfer id moved, if it happened.
+std::optional<std::int64_t> moved_amount(db& d, std::string_view transfer_id);
+
+/// One entry with the kind and owner of both its accounts, for operators.
+struct ledger_entry {
+  std::string transfer_id;
+  std::int64_t amount = 0;
+  std::string debit_kind, debit_owner, credit_kind, credit_owner;
+  std::int64_t created_at = 0;
+};
+/// The entries of payment `ref`: every transfer id that starts with "<ref>/" ("<ref>/hold",
+/// "<ref>/settle"...), in the order they were written.
+std::vector<ledger_entry> entries_of_payment(db& d, std::string_view ref);
 
 }  // namespace ussdpay::store

@@ -187,7 +187,7 @@ DROP INDEX outbox_queued;
 CREATE INDEX outbox_queued_by_id ON outbox(id) WHERE state = 'queued';
 )sql"},
     {5, R"sql(
--- Bill reminders and auto-pay for saved accounts (store/bills.hpp, gateway/schedule/).
+-- Bill reminders and auto-pay for saved accounts (store/accounts.hpp, gateway/schedule/).
 -- The scheduler asks the biller about a watched account (reminders on, or auto-pay on) when
 -- next_check_at comes; due_date and bill_amount are the last unpaid bill it was told of.
 -- next_check_at = 9223372036854775807: not watched (reminders off and no auto-pay).

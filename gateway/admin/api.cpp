@@ -16,18 +16,14 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "gateway/admin/metrics.hpp"
 #include "gateway/admin/status_page.hpp"
-#include "gateway/metered_biller.hpp"
+#include "gateway/common/clock.hpp"
+#include "gateway/common/on_store.hpp"
 #include "gateway/payments/resolve.hpp"
 #include "gateway/payments/service.hpp"
-#include "gateway/schedule/scheduler.hpp"
-#include "gateway/smpp/client.hpp"
-#include "gateway/sms/outbox.hpp"
-#include "gateway/store_async.hpp"
-#include "gateway/ussd_service.hpp"
-#include "store/ledger.hpp"
+#include "store/outbox.hpp"
 #include "store/payments.hpp"
+#include "store/subscribers.hpp"
 
 namespace ussdpay::admin {
 
@@ -86,12 +82,6 @@ json::object payment_json(const store::payment_record& p) {
           {"updated_at", p.updated_at}};
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 /// The payment counters once a minute for the last hour, so the status page can show what
 /// happened in the last hour without reading the whole payments table.
 struct history {
@@ -136,13 +126,14 @@ struct routes {
   }
 
   asio::awaitable<reply> ready() const {
-    const auto binds = src.smsc.bound_links();
+    std::size_t binds = 0;
+    for (const auto& l : src.probe.links()) binds += l.bound ? 1 : 0;
     // The store takes writes: an empty job through the writer commits.
     store::group_writer::job probe = [](store::db&) { return true; };
     const bool store_ok = co_await on_writer(src.writer, ex, std::move(probe));
     json::array why;
     if (binds == 0) why.emplace_back("not bound to the SMSC");
-    if (src.ussd.dialogs().refusing_new()) why.emplace_back("stopping: new dials are refused");
+    if (src.probe.stopping()) why.emplace_back("stopping: new dials are refused");
     if (!store_ok) why.emplace_back("the store does not take writes");
     const bool ok = why.empty();
     json::object body{{"ready", ok}, {"smsc_binds", binds}, {"store_writable", store_ok}};
@@ -166,8 +157,8 @@ struct routes {
     if (!co_await on_reader(src.readers, ex, std::move(read)))
       co_return error_reply(503, "the store is busy");
     json::array links;
-    for (const auto& l : src.smsc.links())
-      links.push_back(json::object{{"name", l->name()}, {"state", smpp::to_string(l->state())}});
+    for (const auto& l : src.probe.links())
+      links.push_back(json::object{{"name", l.name}, {"state", l.state}});
     json::object open{{"CREATED", 0}, {"UNKNOWN", 0}, {"MANUAL_REVIEW", 0}};
     for (const auto& [state, count] : f->open) open[state] = count;
     const auto& now = src.payments.stats();
@@ -176,7 +167,7 @@ struct routes {
         {"created", now.created - then.created},     {"committed", now.committed - then.committed},
         {"failed", now.failed - then.failed},        {"unknown", now.unknown - then.unknown},
         {"manual_review", now.review - then.review}, {"reversed", now.reversed - then.reversed}};
-    const auto t = now_ms();
+    const auto t = clock::now_ms();
     json::array stuck;
     for (const auto& p : f->stuck)
       stuck.push_back(json::object{{"ref", p.ref},
@@ -187,7 +178,7 @@ struct routes {
                                    {"age_s", (t - p.created_at) / 1000},
                                    {"reason", p.reason}});
     co_return json_reply(200, json::object{{"links", std::move(links)},
-                                           {"live_dialogs", src.ussd.dialogs().live()},
+                                           {"live_dialogs", src.probe.live_dialogs()},
                                            {"outbox_depth", f->queued},
                                            {"open", std::move(open)},
                                            {"last_hour", std::move(hour)},
@@ -288,153 +279,15 @@ struct routes {
       c->queued = store::queued_messages(d);
     };
     const bool have_store = co_await on_reader(src.readers, ex, std::move(read));
-    prometheus_text m;
-    using i64 = std::int64_t;
-    auto n = [](auto v) { return static_cast<i64>(v); };
+    metrics::prometheus_text m;
+    auto n = [](auto v) { return static_cast<std::int64_t>(v); };
 
-    m.family("ussdpay_smpp_link_up", "gauge", "1 when the bind is bound to the SMSC");
-    for (const auto& l : src.smsc.links())
-      m.sample("ussdpay_smpp_link_up", {{"link", l->name()}},
-               i64{l->state() == smpp::link_state::bound ? 1 : 0});
-    m.family("ussdpay_smpp_pdus_total", "counter", "PDUs read and written, per bind");
-    for (const auto& l : src.smsc.links()) {
-      m.sample("ussdpay_smpp_pdus_total", {{"link", l->name()}, {"direction", "in"}},
-               n(l->stats().pdus_in));
-      m.sample("ussdpay_smpp_pdus_total", {{"link", l->name()}, {"direction", "out"}},
-               n(l->stats().pdus_out));
-    }
-    m.family("ussdpay_smpp_submits_total", "counter", "submit_sm outcomes, per bind");
-    for (const auto& l : src.smsc.links()) {
-      const auto& s = l->stats();
-      for (auto [what, v] : {std::pair{"accepted", s.accepted},
-                             {"rejected", s.rejected},
-                             {"timeout", s.timeouts},
-                             {"link_lost", s.lost},
-                             {"not_sent", s.not_sent},
-                             {"throttled", s.throttled}})
-        m.sample("ussdpay_smpp_submits_total", {{"link", l->name()}, {"outcome", what}}, n(v));
-    }
-    m.family("ussdpay_smpp_binds_total", "counter", "bind attempts and link drops, per bind");
-    for (const auto& l : src.smsc.links()) {
-      const auto& s = l->stats();
-      for (auto [what, v] : {std::pair{"bound", s.binds_ok},
-                             {"bind_failed", s.binds_failed},
-                             {"connect_failed", s.connects_failed},
-                             {"dropped", s.drops}})
-        m.sample("ussdpay_smpp_binds_total", {{"link", l->name()}, {"event", what}}, n(v));
-    }
-    m.family("ussdpay_smpp_pdus_by_command_total", "counter",
-             "PDUs read and written, per bind, command and command_status");
-    for (const auto& l : src.smsc.links())
-      for (const auto& k : l->stats().pdu_kinds) {
-        const bool other = k.command_id == 0 && k.status == 0;
-        const std::string cmd(other ? "other" : smpp::command_name(k.command_id));
-        const std::string st = other ? "other" : smpp::status_name(k.status);
-        for (auto [dir, v] : {std::pair{"in", k.in}, {"out", k.out}})
-          if (v > 0)
-            m.sample("ussdpay_smpp_pdus_by_command_total",
-                     {{"link", l->name()}, {"direction", dir}, {"command", cmd}, {"status", st}},
-                     n(v));
-      }
-    m.family("ussdpay_smpp_window_size", "gauge", "requests a bind may have in flight at once");
-    for (const auto& l : src.smsc.links())
-      m.sample("ussdpay_smpp_window_size", {{"link", l->name()}}, n(l->window()));
-    m.family("ussdpay_smpp_window_peak", "gauge", "the most requests in flight at once, per bind");
-    for (const auto& l : src.smsc.links())
-      m.sample("ussdpay_smpp_window_peak", {{"link", l->name()}}, n(l->stats().window_peak));
-    m.family("ussdpay_smpp_in_flight", "gauge", "requests in flight or queued, per bind");
-    for (const auto& l : src.smsc.links())
-      m.sample("ussdpay_smpp_in_flight", {{"link", l->name()}}, n(l->load()));
-    // Flow control (gateway/smpp/flow_fsm.hpp): each lane's rate, as throttling set it.
-    constexpr smpp::lane both[] = {smpp::lane::interactive, smpp::lane::bulk};
-    m.family("ussdpay_smpp_send_rate", "gauge",
-             "messages per second a lane may send, set by throttling answers (0 = unlimited)");
-    for (const auto& l : src.smsc.links())
-      for (const auto lane : both)
-        m.sample("ussdpay_smpp_send_rate", {{"link", l->name()}, {"lane", smpp::to_string(lane)}},
-                 l->flow(lane).rate());
-    m.family("ussdpay_smpp_throttled_total", "counter",
-             "throttling answers (ESME_RTHROTTLED, ESME_RMSGQFUL), per bind and lane");
-    for (const auto& l : src.smsc.links())
-      for (const auto lane : both)
-        m.sample("ussdpay_smpp_throttled_total",
-                 {{"link", l->name()}, {"lane", smpp::to_string(lane)}},
-                 n(l->stats().throttled_by_lane[static_cast<std::size_t>(lane)]));
-    m.family("ussdpay_smpp_rate_cuts_total", "counter",
-             "times a lane's rate was cut because the SMSC throttled too much of it");
-    for (const auto& l : src.smsc.links())
-      for (const auto lane : both)
-        m.sample("ussdpay_smpp_rate_cuts_total",
-                 {{"link", l->name()}, {"lane", smpp::to_string(lane)}},
-                 n(l->flow(lane).stats().cuts));
-
-    const auto& dialogs = src.ussd.dialogs();
-    m.family("ussdpay_ussd_live_dialogs", "gauge", "USSD dialogs open now");
-    m.sample("ussdpay_ussd_live_dialogs", n(dialogs.live()));
-    m.family("ussdpay_ussd_dial_limit_numbers", "gauge",
-             "numbers the per-number dial limit remembers (at most [ussd] dial_numbers)");
-    m.sample("ussdpay_ussd_dial_limit_numbers", n(dialogs.rate_tracked()));
-    m.family("ussdpay_ussd_hop_latency_seconds", "histogram",
-             "from a dial or reply arriving to the screen that answers it leaving");
-    m.histogram("ussdpay_ussd_hop_latency_seconds", {}, src.ussd.hop_latency());
-    m.family("ussdpay_ussd_dialogs_total", "counter", "USSD dialog events");
-    const auto& ds = dialogs.stats();
-    for (auto [what, v] : {std::pair{"dialed", ds.dials},
-                           {"reply", ds.replies},
-                           {"screen", ds.screens},
-                           {"ended", ds.ended},
-                           {"aborted", ds.aborted},
-                           {"expired", ds.expired},
-                           {"busy", ds.busy},
-                           {"rate_limited", ds.rate_limited},
-                           {"resumed", ds.resumed},
-                           {"unknown_code", ds.unknown_code}})
-      m.sample("ussdpay_ussd_dialogs_total", {{"event", what}}, n(v));
-
-    const auto& ps = src.payments.stats();
-    m.family("ussdpay_payments_total", "counter", "payment transitions since start");
-    for (auto [what, v] : {std::pair{"created", ps.created},
-                           {"committed", ps.committed},
-                           {"failed", ps.failed},
-                           {"unknown", ps.unknown},
-                           {"manual_review", ps.review},
-                           {"reversed", ps.reversed},
-                           {"recovered", ps.recovered}})
-      m.sample("ussdpay_payments_total", {{"event", what}}, n(v));
-    m.family("ussdpay_payments_in_flight", "gauge", "payments the saga is driving now");
-    m.sample("ussdpay_payments_in_flight", n(ps.in_flight));
-    m.family("ussdpay_biller_answers_total", "counter",
-             "biller answers, per biller, call and result");
-    for (const auto& [id, b] : src.billers)
-      for (std::size_t ci = 0; ci < b->answers.size(); ++ci)
-        for (std::size_t r = 0; r < biller_metrics::results; ++r) {
-          const auto call = static_cast<biller_metrics::call>(ci);
-          m.sample("ussdpay_biller_answers_total",
-                   {{"biller", id},
-                    {"call", biller_metrics::call_names[ci]},
-                    {"result", biller_metrics::result_name(call, r)}},
-                   n(b->answers[ci][r]));
-        }
-    m.family("ussdpay_biller_errors_total", "counter",
-             "biller calls that failed (unavailable, unknown outcome, not sent), per biller");
-    for (const auto& [id, b] : src.billers) {
-      i64 errors = 0;
-      for (std::size_t ci = 0; ci < b->answers.size(); ++ci)
-        for (std::size_t r = 0; r < biller_metrics::results; ++r)
-          if (biller_metrics::is_error(static_cast<biller_metrics::call>(ci), r))
-            errors += n(b->answers[ci][r]);
-      m.sample("ussdpay_biller_errors_total", {{"biller", id}}, errors);
-    }
-    m.family("ussdpay_biller_latency_seconds", "histogram",
-             "biller call latency, per biller and call");
-    for (const auto& [id, b] : src.billers)
-      for (std::size_t ci = 0; ci < b->latency.size(); ++ci)
-        m.histogram("ussdpay_biller_latency_seconds",
-                    {{"biller", id}, {"call", biller_metrics::call_names[ci]}}, b->latency[ci]);
+    src.metrics.render(m);
+    // The store's own: what it holds (read now) and what its writer did.
     if (have_store) {
       m.family("ussdpay_payments_open", "gauge", "payments not final, per state (store)");
       for (auto s : {"CREATED", "UNKNOWN", "MANUAL_REVIEW"}) {
-        i64 v = 0;
+        std::int64_t v = 0;
         for (const auto& [state, count] : c->open)
           if (state == s) v = count;
         m.sample("ussdpay_payments_open", {{"state", s}}, v);
@@ -442,42 +295,6 @@ struct routes {
       m.family("ussdpay_outbox_depth", "gauge", "SMS queued and not yet acknowledged (store)");
       m.sample("ussdpay_outbox_depth", c->queued);
     }
-
-    const auto& os = src.outbox.stats();
-    m.family("ussdpay_sms_total", "counter", "SMS outcomes since start");
-    for (auto [what, v] :
-         {std::pair{"sent", os.sent}, {"failed", os.failed}, {"retried", os.retried}})
-      m.sample("ussdpay_sms_total", {{"result", what}}, n(v));
-    m.family("ussdpay_sms_unknown_outcomes_total", "counter",
-             "SMS submits with no answer (timeout or link lost): the only ones sent again after "
-             "the SMSC may have taken them");
-    m.sample("ussdpay_sms_unknown_outcomes_total", n(os.unknown));
-    m.family("ussdpay_sms_in_flight", "gauge", "SMS submitted and not yet answered");
-    m.sample("ussdpay_sms_in_flight", n(os.in_flight));
-    m.family("ussdpay_receipts_total", "counter", "delivery receipts since start");
-    for (auto [what, v] : {std::pair{"matched", os.receipts_matched},
-                           {"unknown_id", os.receipts_unknown},
-                           {"repeated", os.receipts_repeated},
-                           {"not_final", os.receipts_pending},
-                           {"unreadable", os.receipts_unreadable},
-                           {"deferred", os.receipts_deferred}})
-      m.sample("ussdpay_receipts_total", {{"result", what}}, n(v));
-
-    const auto& ss = src.schedule.stats();
-    m.family("ussdpay_receipts_by_state_total", "counter",
-             "readable delivery receipts, by the state they report");
-    for (std::size_t i = 0; i < os.receipt_states.size(); ++i)
-      m.sample("ussdpay_receipts_by_state_total", {{"state", sms::receipt_state_names[i]}},
-               n(os.receipt_states[i]));
-    m.family("ussdpay_schedule_total", "counter", "reminders and auto-pay since start");
-    for (auto [what, v] : {std::pair{"check", ss.checks},
-                           {"unanswered", ss.unanswered},
-                           {"reminder", ss.reminders},
-                           {"autopay", ss.autopay_started},
-                           {"autopay_refused", ss.autopay_refused},
-                           {"already_done", ss.already_done}})
-      m.sample("ussdpay_schedule_total", {{"event", what}}, n(v));
-
     const auto ws = src.writer.stats();
     m.family("ussdpay_store_commits_total", "counter", "durable store transactions");
     m.sample("ussdpay_store_commits_total", n(ws.commits));
@@ -570,7 +387,7 @@ resolve_request parse_resolve(std::string_view ref, std::string_view body) {
 
 route_fn make_routes(asio::any_io_executor ex, const admin_config& cfg, admin_sources src) {
   auto past = std::make_shared<history>();
-  past->add(now_ms(), src.payments.stats());
+  past->add(clock::now_ms(), src.payments.stats());
   auto r = std::make_shared<routes>(routes{ex, cfg, src, past});
   // Once a minute, the payment counters for the last hour (a weak hold: it ends with the API).
   std::weak_ptr<history> weak = past;
@@ -585,7 +402,7 @@ route_fn make_routes(asio::any_io_executor ex, const admin_config& cfg, admin_so
           co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
           auto h = weak.lock();
           if (!h || ec) co_return;
-          h->add(now_ms(), service->stats());
+          h->add(clock::now_ms(), service->stats());
         }
       },
       asio::detached);

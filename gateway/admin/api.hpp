@@ -4,8 +4,9 @@
 //   GET /health                      200 while the process serves (no token)
 //   GET /ready                       200 when bound to the SMSC and the store takes writes,
 //                                    503 with the reasons otherwise (no token)
-//   GET /metrics                     Prometheus text: links, dialogs, payments, SMS, receipts,
-//                                    the scheduler, the store
+//   GET /metrics                     Prometheus text: every component's metrics (the registry:
+//                                    links, dialogs, payments, billers, SMS, receipts, the
+//                                    scheduler), then the store's
 //   GET /api/status                  what the status page shows: binds, live dialogs, outbox
 //                                    depth, open payments, the last hour's payments, stuck ones
 //   GET /api/payments/REF            one payment with its SMS and their delivery receipts
@@ -18,34 +19,25 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/beast/http/verb.hpp>
 
 #include "gateway/admin/server.hpp"
+#include "gateway/common/metrics.hpp"
 #include "gateway/payments/resolve.hpp"
 #include "store/payments.hpp"
+#include "store/subscribers.hpp"
 
-namespace ussdpay {
-class ussd_service;
-struct biller_metrics;
-}  // namespace ussdpay
-namespace ussdpay::smpp {
-class smsc_client;
-}
 namespace ussdpay::payments {
 class service;
-}
-namespace ussdpay::sms {
-class outbox_sender;
-}
-namespace ussdpay::schedule {
-class scheduler;
 }
 namespace ussdpay::store {
 class group_writer;
@@ -54,17 +46,29 @@ class reader_pool;
 
 namespace ussdpay::admin {
 
-/// What the API reads (never changes): the daemon's parts, by reference.
+/// One SMPP bind as the status page shows it.
+struct link_view {
+  std::string name;
+  std::string state;  ///< "bound", "connecting", ... (smpp::to_string(link_state))
+  bool bound = false;
+};
+
+/// What the API asks the daemon's other parts, as callbacks: admin includes none of them.
+struct probes {
+  std::function<std::vector<link_view>()> links;
+  std::function<std::size_t()> live_dialogs;
+  /// True once SIGTERM: new dials are refused.
+  std::function<bool()> stopping;
+};
+
+/// What the API reads: the payments (operators resolve through it), the store, every
+/// component's metrics (gateway/common/metrics.hpp) and the probes.
 struct admin_sources {
-  const smpp::smsc_client& smsc;
-  const ussd_service& ussd;
-  payments::service& payments;  ///< non-const: operators resolve payments through it
-  const sms::outbox_sender& outbox;
-  const schedule::scheduler& schedule;
+  payments::service& payments;
   store::group_writer& writer;
   store::reader_pool& readers;
-  /// Per biller id: its answers and their latency (gateway/metered_biller.hpp).
-  const std::map<std::string, std::shared_ptr<biller_metrics>, std::less<>>& billers;
+  const metrics::registry& metrics;
+  probes probe;
 };
 
 route_fn make_routes(boost::asio::any_io_executor ex, const admin_config& cfg, admin_sources src);

@@ -120,10 +120,4 @@ std::optional<std::vector<address_prefix>> parse_allow(std::string_view text);
 /// Whether `a` is within one of `allow` (an IPv4 address mapped into IPv6 is matched as IPv4).
 bool allowed(const std::vector<address_prefix>& allow, const boost::asio::ip::address& a);
 
-/// Text the peer sent (a request target, a USSD input) as it may go into a log line, text or
-/// JSON: `"` and `\` escaped, control characters (C0, DEL, C1) and bidirectional overrides as
-/// \uXXXX, so it can neither forge a line, break a JSON one, nor reorder what a reader sees; at
-/// most about `max_chars` of it, with how many octets more there were.
-std::string loggable(std::string_view text, std::size_t max_chars);
-
 }  // namespace ussdpay::admin

@@ -1,6 +1,7 @@
 #include "gateway/payments/resolve.hpp"
 
-#include "adapters/embedded_wallet.hpp"
+#include "adapters/wallet.hpp"
+#include "store/outbox.hpp"
 
 namespace ussdpay::payments {
 
@@ -23,8 +24,8 @@ std::string check_resolution(const resolution& r) {
   return {};
 }
 
-resolve_result resolve_by_hand(store::db& d, const resolution& r, const receipt_fn& render,
-                               std::int64_t now_ms) {
+resolve_result resolve_by_hand(store::db& d, adapters::ledger_steps& ledger, const resolution& r,
+                               const receipt_fn& render, std::int64_t now_ms) {
   using k = resolve_result::kind;
   resolve_result out;
   if (auto why = check_resolution(r); !why.empty()) return {k::bad_request, why, {}, {}};
@@ -46,14 +47,14 @@ resolve_result resolve_by_hand(store::db& d, const resolution& r, const receipt_
   if (!store::update_payment(d, next, p->state))
     return {k::failed, "the payment changed while resolving; look again", {}, {}};
   const auto st =
-      r.paid ? adapters::ledger::commit(
+      r.paid ? ledger.commit(
                    d, {next.ref, next.msisdn, next.currency, next.biller, next.amount, next.fee},
                    now_ms)
-             : adapters::ledger::release(
-                   d, {next.ref, next.msisdn, next.currency, next.amount + next.fee}, now_ms);
+             : ledger.release(d, {next.ref, next.msisdn, next.currency, next.amount + next.fee},
+                              now_ms);
   if (st != adapters::wallet_status::ok) return {k::failed, "the ledger step failed", {}, {}};
   const std::string_view kind = r.paid ? "confirmed" : "failed";
-  const auto balance = adapters::ledger::balance(d, next.msisdn, next.currency).balance;
+  const auto balance = ledger.balance(d, next.msisdn, next.currency).balance;
   out.sms = render(kind, next, balance);
   if (store::enqueue_message(d, next.ref, kind, next.msisdn, out.sms, now_ms) ==
       store::enqueue_status::failed)

@@ -33,9 +33,9 @@ struct resolve_result {
 /// Whether the request is complete before touching the store ("" when it is).
 std::string check_resolution(const resolution& r);
 
-/// Runs inside a transaction (or a writer job's savepoint) on `d`: roll it back unless the
-/// result is resolved.
-resolve_result resolve_by_hand(store::db& d, const resolution& r, const receipt_fn& render,
-                               std::int64_t now_ms);
+/// Runs inside a transaction (or a writer job's savepoint) on `d`, moving the money through
+/// `ledger`: roll it back unless the result is resolved.
+resolve_result resolve_by_hand(store::db& d, adapters::ledger_steps& ledger, const resolution& r,
+                               const receipt_fn& render, std::int64_t now_ms);
 
 }  // namespace ussdpay::payments

@@ -6,6 +6,8 @@
 
 #include <openssl/rand.h>
 
+#include "gateway/common/assert.hpp"
+
 namespace ussdpay::payments {
 
 using adapters::pay_status;
@@ -17,8 +19,10 @@ std::chrono::milliseconds query_delay(const saga_config& c, std::int64_t n) {
   return std::min(d, c.query_max);
 }
 
-decision on_answer(const saga_config& c, const store::payment_record& p,
-                   const adapters::pay_result& answer, bool from_query, std::int64_t now_ms) {
+namespace {
+
+decision decide(const saga_config& c, const store::payment_record& p,
+                const adapters::pay_result& answer, bool from_query, std::int64_t now_ms) {
   switch (answer.status) {
     case pay_status::accepted:
       return {command::commit};
@@ -43,6 +47,18 @@ decision on_answer(const saga_config& c, const store::payment_record& p,
   if (too_long && p.state != payment_state::manual_review) return {command::mark_review, wait};
   if (p.state == payment_state::created) return {command::mark_unknown, wait};
   return {command::query, wait};
+}
+
+}  // namespace
+
+decision on_answer(const saga_config& c, const store::payment_record& p,
+                   const adapters::pay_result& answer, bool from_query, std::int64_t now_ms) {
+  const decision d = decide(c, p, answer, from_query, now_ms);
+  USSDPAY_ASSERT(d.what != command::fail || answer.status == pay_status::rejected,
+                 "a payment is voided only on a definitive rejection, never on unknown");
+  USSDPAY_ASSERT(d.what != command::commit || answer.status == pay_status::accepted,
+                 "a payment is committed only when the biller accepted it");
+  return d;
 }
 
 decision on_recover(const saga_config& c, const store::payment_record& p, std::int64_t now_ms) {

@@ -11,8 +11,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "adapters/pin.hpp"
+#include "gateway/common/clock.hpp"
+#include "gateway/common/on_store.hpp"
 #include "gateway/payments/resolve.hpp"
-#include "gateway/store_async.hpp"
+#include "store/outbox.hpp"
 
 namespace ussdpay::payments {
 
@@ -22,29 +24,12 @@ using store::payment_state;
 
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Midnight of today in the daemon's time zone (TZ), as Unix ms: daily limits follow the
-// subscriber's calendar day.
-std::int64_t day_start_ms(std::int64_t now) {
-  const std::time_t t = now / 1000;
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-  tm.tm_isdst = -1;
-  return static_cast<std::int64_t>(std::mktime(&tm)) * 1000;
-}
-
 // The checks before a payment, the same for the quote and the payment (check_before_paying):
 // true with `a` filled in when one refuses.
 bool refused_before_paying(store::db& d, const limits_config& l, const pay_request& r,
                            std::int64_t now, pay_answer& a) {
-  const auto u =
-      store::subscriber_usage(d, r.msisdn, day_start_ms(now), now - l.velocity_window.count());
+  const auto u = store::subscriber_usage(d, r.msisdn, clock::local_day_start_ms(now),
+                                         now - l.velocity_window.count());
   std::optional<store::payment_record> dup;
   if (!r.duplicate_confirmed && r.amount >= l.min_amount)
     dup = store::find_duplicate(d, r.msisdn, r.biller, r.account, r.amount,
@@ -133,7 +118,7 @@ void service::quote(pay_request r, std::function<void(pay_answer)> done) {
   const auto cfg = cfg_.limits;
   auto* ledger = &ledger_;
   auto job = [out, r, cfg, ledger](store::db& d) {
-    const auto now = now_ms();
+    const auto now = clock::now_ms();
     if (refused_before_paying(d, cfg, r, now, *out)) return;
     const auto bal = ledger->balance(d, r.msisdn, r.currency);
     out->balance = bal.balance;
@@ -181,8 +166,8 @@ void service::resolve(resolution r, std::function<void(resolve_result)> done) {
 asio::awaitable<void> service::resolve_flow(resolution r,
                                             std::function<void(resolve_result)> done) {
   auto out = std::make_shared<resolve_result>();
-  store::group_writer::job job = [out, r, render = render_](store::db& d) {
-    *out = resolve_by_hand(d, r, render, now_ms());
+  store::group_writer::job job = [out, r, render = render_, ledger = &ledger_](store::db& d) {
+    *out = resolve_by_hand(d, *ledger, r, render, clock::now_ms());
     return out->result == resolve_result::kind::resolved;
   };
   const bool committed = co_await on_writer(writer_, ex_, std::move(job));
@@ -214,7 +199,7 @@ asio::awaitable<void> service::create(pay_request r, scheduled_hooks hooks,
   const auto limits = cfg_.limits;
   auto* ledger = &ledger_;
   auto job = [out, r, limits, ledger, hooks](store::db& d) {
-    const auto now = now_ms();
+    const auto now = clock::now_ms();
     auto& a = out->answer;
     a.kind = answer_kind::error;
     const bool scheduled = static_cast<bool>(hooks.claim);
@@ -312,7 +297,7 @@ void service::recover(std::function<void(std::size_t)> done) {
         std::function<void(store::db&)> read = job;
         if (!co_await on_reader(readers_, ex_, std::move(read)))
           spdlog::error("payments: could not read open payments for recovery");
-        const auto now = now_ms();
+        const auto now = clock::now_ms();
         for (auto& p : *found) {
           ++stats_.recovered;
           const auto first = on_recover(cfg_.saga, p, now);
@@ -369,7 +354,7 @@ asio::awaitable<service::written> service::persist(payment_record& p, payment_st
   auto next = p;
   next.state = to;
   next.next_at = next_at;
-  next.updated_at = now_ms();
+  next.updated_at = clock::now_ms();
   if (to == payment_state::manual_review)
     next.reason = "biller outcome unknown since " + std::to_string(p.created_at);
   const auto from = p.state;
@@ -379,7 +364,7 @@ asio::awaitable<service::written> service::persist(payment_record& p, payment_st
   const bool tell_pending = (to == payment_state::unknown || to == payment_state::manual_review) &&
                             next.updated_at - p.created_at >= cfg_.pending_sms_after.count();
   std::string pending_text = tell_pending ? render_("pending", next, 0) : std::string();
-  // Named, then moved: see gateway/store_async.hpp on temporaries inside co_await.
+  // Named, then moved: see gateway/common/on_store.hpp on temporaries inside co_await.
   store::group_writer::job job = [next, from, raced, pending_text](store::db& d) {
     if (!store::update_payment(d, next, from)) {
       *raced = true;
@@ -405,7 +390,7 @@ asio::awaitable<service::written> service::finalize(payment_record& p, command w
   next.biller_code = bounded(answer.code, 16);
   next.reason = paid ? std::string() : bounded("biller rejected: " + answer.detail, 200);
   next.next_at = 0;
-  next.updated_at = now_ms();
+  next.updated_at = clock::now_ms();
   const auto from = p.state;
   struct result {
     bool raced = false;
@@ -476,11 +461,11 @@ asio::awaitable<void> service::reverse(store::operator_request r) {
   auto refuse = [this, id](std::string why) -> asio::awaitable<void> {
     spdlog::warn("payments: operator request {} refused: {}", id, why);
     store::group_writer::job job = [id, why](store::db& d) {
-      return store::finish_request(d, id, "refused", why, now_ms());
+      return store::finish_request(d, id, "refused", why, clock::now_ms());
     };
     co_await on_writer(writer_, ex_, std::move(job));
   };
-  // Strings for refuse() are named first: see gateway/store_async.hpp on temporaries.
+  // Strings for refuse() are named first: see gateway/common/on_store.hpp on temporaries.
   std::string why;
   adapters::pay_result answer;
   if (!*found) why = "no such payment";
@@ -505,7 +490,7 @@ asio::awaitable<void> service::reverse(store::operator_request r) {
   auto next = p;
   next.state = payment_state::reversed;
   next.reason = bounded("reversed by an operator: " + r.note, 200);
-  next.updated_at = now_ms();
+  next.updated_at = clock::now_ms();
   const auto from = p.state;
   auto* ledger = &ledger_;
   auto render = render_;
@@ -547,7 +532,7 @@ asio::awaitable<void> service::drive(payment_record p, decision d, std::shared_p
         if (!*alive) co_return;
         last = co_await call_biller(p, false);
         if (!*alive) co_return;
-        d = on_answer(cfg_.saga, p, last, false, now_ms());
+        d = on_answer(cfg_.saga, p, last, false, clock::now_ms());
         break;
       case command::query:
         if (d.delay.count() > 0) co_await sleep_for(ex_, d.delay);
@@ -555,7 +540,7 @@ asio::awaitable<void> service::drive(payment_record p, decision d, std::shared_p
         ++p.queries;
         last = co_await call_biller(p, true);
         if (!*alive) co_return;
-        d = on_answer(cfg_.saga, p, last, true, now_ms());
+        d = on_answer(cfg_.saga, p, last, true, clock::now_ms());
         break;
       case command::commit:
       case command::fail: {
@@ -586,7 +571,7 @@ asio::awaitable<void> service::drive(payment_record p, decision d, std::shared_p
             d.what == command::mark_unknown ? payment_state::unknown : payment_state::manual_review;
         const auto before = p.state;
         const auto wait = d.delay;
-        const auto w = co_await persist(p, to, now_ms() + wait.count());
+        const auto w = co_await persist(p, to, clock::now_ms() + wait.count());
         tell(answer_kind::pending);
         if (w == written::raced) co_return finished(p.ref);  // an operator moved it
         if (w == written::done) {
@@ -599,6 +584,20 @@ asio::awaitable<void> service::drive(payment_record p, decision d, std::shared_p
       }
     }
   }
+}
+
+void service::write_metrics(metrics::prometheus_text& m) const {
+  const auto& ps = stats_;
+  m.counters("ussdpay_payments_total", "payment transitions since start", "event",
+             {{"created", ps.created},
+              {"committed", ps.committed},
+              {"failed", ps.failed},
+              {"unknown", ps.unknown},
+              {"manual_review", ps.review},
+              {"reversed", ps.reversed},
+              {"recovered", ps.recovered}});
+  m.family("ussdpay_payments_in_flight", "gauge", "payments the saga is driving now");
+  m.sample("ussdpay_payments_in_flight", static_cast<std::int64_t>(ps.in_flight));
 }
 
 }  // namespace ussdpay::payments

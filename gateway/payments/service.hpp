@@ -20,7 +20,9 @@
 
 #include "adapters/biller.hpp"
 #include "adapters/wallet.hpp"
+#include "gateway/common/metrics.hpp"
 #include "gateway/payments/saga.hpp"
+#include "store/requests.hpp"
 
 namespace ussdpay::store {
 class db;
@@ -95,7 +97,7 @@ struct scheduled_hooks {
 };
 
 struct service_stats {
-  /// Biller calls are counted per biller by gateway/metered_biller.hpp.
+  /// Biller calls are counted per biller by gateway/billers/metered.hpp.
   std::uint64_t created = 0, committed = 0, failed = 0, unknown = 0, review = 0, recovered = 0,
                 lost_races = 0, reversed = 0;
   std::size_t in_flight = 0;
@@ -134,6 +136,8 @@ class service {
   void on_message_queued(std::function<void()> poke) { poke_ = std::move(poke); }
 
   const service_stats& stats() const { return stats_; }
+  /// The payments families of /metrics: transitions since start, payments in flight.
+  void write_metrics(metrics::prometheus_text& m) const;
   const payments_config& config() const { return cfg_; }
   void stop();
 

@@ -1,6 +1,6 @@
 // Reconciliation with a biller's daily statement, the decisions: read the statement (a CSV file
 // from outside: untrusted), match it with our payments of that biller and local day, and sum the
-// day's settlement. No I/O and no clock: gateway/reconcile/command.hpp reads the file and the
+// day's settlement. No I/O and no clock: gateway/cli/reconcile.hpp reads the file and the
 // store and writes the reports; docs/reconcile.md is the operator's side.
 //
 //   statement text ──parse_statement──> rows, or errors with line numbers (nothing half-read)

@@ -50,17 +50,6 @@ std::optional<std::int32_t> day_number(std::string_view date) {
   return static_cast<std::int32_t>(sys_days(ymd).time_since_epoch().count());
 }
 
-local_moment local_at(std::int64_t unix_ms) {
-  const std::time_t t = unix_ms / 1000;
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  using namespace std::chrono;
-  const year_month_day ymd{year{tm.tm_year + 1900}, month{static_cast<unsigned>(tm.tm_mon + 1)},
-                           day{static_cast<unsigned>(tm.tm_mday)}};
-  return {unix_ms, static_cast<std::int32_t>(sys_days(ymd).time_since_epoch().count()),
-          tm.tm_hour * 60 + tm.tm_min};
-}
-
 plan decide(const schedule_config& cfg, const sending_hours& hours,
             const store::watched_account& account, const bill_seen& bill, const local_moment& now) {
   const std::int64_t regular = now.unix_ms + cfg.check_every.count();

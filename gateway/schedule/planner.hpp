@@ -16,7 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "store/bills.hpp"
+#include "gateway/common/clock.hpp"
+#include "store/accounts.hpp"
 
 namespace ussdpay::schedule {
 
@@ -56,14 +57,9 @@ std::optional<sending_hours> parse_hours(std::string_view text);
 /// Days since 1970-01-01 of a "YYYY-MM-DD" that names a real day; nullopt otherwise.
 std::optional<std::int32_t> day_number(std::string_view date);
 
-/// One moment on the local calendar: Unix ms, the local day number and the minute of that day.
-struct local_moment {
-  std::int64_t unix_ms = 0;
-  std::int32_t day = 0;
-  std::int32_t minute = 0;  ///< 0..1439
-};
-/// The moment `unix_ms` in the daemon's time zone (TZ).
-local_moment local_at(std::int64_t unix_ms);
+/// A moment on the local calendar (gateway/common/clock.hpp).
+using clock::local_at;
+using clock::local_moment;
 
 /// What a check learned from the biller.
 struct bill_seen {

@@ -9,8 +9,10 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "gateway/store_async.hpp"
-#include "store/bills.hpp"
+#include "gateway/common/clock.hpp"
+#include "gateway/common/on_store.hpp"
+#include "store/accounts.hpp"
+#include "store/outbox.hpp"
 #include "store/payments.hpp"
 
 namespace ussdpay::schedule {
@@ -18,12 +20,6 @@ namespace ussdpay::schedule {
 namespace asio = boost::asio;
 
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // What a check learned, from the biller's answer.
 bill_seen seen_from(const adapters::inquiry_result& r) {
@@ -33,7 +29,7 @@ bill_seen seen_from(const adapters::inquiry_result& r) {
     case inquiry_status::found:
       b.kind = bill_seen::kind_t::unpaid;
       b.due_date = r.found.due_date;
-      b.amount = adapters::amount_due_on(r.found, adapters::local_today());
+      b.amount = adapters::amount_due_on(r.found, clock::local_today());
       b.bill_reference = r.found.bill_reference;
       break;
     case inquiry_status::unavailable:
@@ -98,7 +94,7 @@ asio::awaitable<void> scheduler::run() {
     auto due = std::make_shared<std::vector<store::watched_account>>();
     const auto limit = cfg_.batch;
     std::function<void(store::db&)> read = [due, limit](store::db& d) {
-      *due = store::due_accounts(d, now_ms(), limit);
+      *due = store::due_accounts(d, clock::now_ms(), limit);
     };
     const bool ran = co_await on_reader(b_.readers, ex_, std::move(read));
     if (!*alive) co_return;
@@ -178,7 +174,7 @@ asio::awaitable<bool> scheduler::check(store::watched_account a) {
     bill = seen_from(co_await inquire(*biller, a.account));
     if (bill.kind == bill_seen::kind_t::unavailable) ++stats_.unanswered;
   }
-  const auto p = decide(cfg_, hours_, a, bill, local_at(now_ms()));
+  const auto p = decide(cfg_, hours_, a, bill, local_at(clock::now_ms()));
   const bool unpaid = bill.kind == bill_seen::kind_t::unpaid;
   const std::string due = unpaid ? bill.due_date : "";
   const std::int64_t amount = unpaid ? bill.amount : 0;
@@ -201,14 +197,14 @@ asio::awaitable<bool> scheduler::check(store::watched_account a) {
         return true;
       }
       if (!store::claim_bill_action(d, key, over ? "autopay" : "reminder",
-                                    over ? "over_max" : "sent", amount, now_ms())) {
+                                    over ? "over_max" : "sent", amount, clock::now_ms())) {
         *outcome = 2;
         return true;
       }
       *outcome = 1;
       const auto ref = fmt::format("{}-{}-{}-{}-{}", over ? "autopay" : "remind", a.msisdn,
                                    a.biller, a.account, key.due_date);
-      return store::enqueue_message(d, ref, kind, a.msisdn, text, now_ms()) !=
+      return store::enqueue_message(d, ref, kind, a.msisdn, text, clock::now_ms()) !=
              store::enqueue_status::failed;
     };
     if (co_await write(std::move(job))) {
@@ -246,7 +242,7 @@ asio::awaitable<void> scheduler::autopay(const store::watched_account& a, const 
   payments::scheduled_hooks hooks;
   hooks.claim = [key, amount = bill.amount](store::db& d) {
     if (store::open_payment_to(d, key.msisdn, key.biller, key.account)) return false;
-    return store::claim_bill_action(d, key, "autopay", "paying", amount, now_ms());
+    return store::claim_bill_action(d, key, "autopay", "paying", amount, clock::now_ms());
   };
   hooks.settled = [key, n, render](store::db& d, const payments::pay_answer& ans,
                                    const store::payment_record* p) {
@@ -277,7 +273,7 @@ asio::awaitable<void> scheduler::autopay(const store::watched_account& a, const 
     with_balance.balance = ans.balance;
     const auto ref =
         fmt::format("autopay-{}-{}-{}-{}", key.msisdn, key.biller, key.account, key.due_date);
-    store::enqueue_message(d, ref, kind, key.msisdn, render(kind, with_balance), now_ms());
+    store::enqueue_message(d, ref, kind, key.msisdn, render(kind, with_balance), clock::now_ms());
   };
   // The service answers once: when the payment is created and settled, or after answer_within.
   struct answer_box {
@@ -317,6 +313,17 @@ asio::awaitable<void> scheduler::autopay(const store::watched_account& a, const 
       spdlog::info("schedule: auto-pay for {} {} {} refused ({}); SMS sent", a.msisdn, a.biller,
                    a.account, static_cast<int>(ans.kind));
   }
+}
+
+void scheduler::write_metrics(metrics::prometheus_text& m) const {
+  const auto& ss = stats_;
+  m.counters("ussdpay_schedule_total", "reminders and auto-pay since start", "event",
+             {{"check", ss.checks},
+              {"unanswered", ss.unanswered},
+              {"reminder", ss.reminders},
+              {"autopay", ss.autopay_started},
+              {"autopay_refused", ss.autopay_refused},
+              {"already_done", ss.already_done}});
 }
 
 }  // namespace ussdpay::schedule

@@ -10,7 +10,7 @@
 //              else payments::service::pay_scheduled: claim(bill, autopay) + limits + balance +
 //              payment + hold (one tx); refused: the claim + "autopay_funds"/"autopay_limit" SMS
 //
-// The claim (store/bills.hpp, primary key per bill and action) is what makes "at most once per
+// The claim (store/accounts.hpp, primary key per bill and action) is what makes "at most once per
 // bill" hold across restarts: a check repeated after a crash finds it and does nothing.
 #pragma once
 
@@ -24,9 +24,10 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "adapters/biller.hpp"
+#include "gateway/common/metrics.hpp"
 #include "gateway/payments/service.hpp"
 #include "gateway/schedule/planner.hpp"
-#include "gateway/sms/receipts.hpp"
+#include "gateway/sms/texts.hpp"
 
 namespace ussdpay::store {
 class group_writer;
@@ -69,6 +70,8 @@ class scheduler {
   /// Look at the store now rather than at the next interval (a menu switch changed an account).
   void poke();
   const scheduler_stats& stats() const { return stats_; }
+  /// The schedule family of /metrics: checks, reminders and auto-payments since start.
+  void write_metrics(metrics::prometheus_text& m) const;
 
  private:
   boost::asio::awaitable<void> run();

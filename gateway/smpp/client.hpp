@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/common/metrics.hpp"
 #include "gateway/smpp/link_session.hpp"
 
 namespace ussdpay::smpp {
@@ -44,6 +45,9 @@ class smsc_client {
 
   std::size_t bound_links() const;
   const std::vector<std::unique_ptr<link_session>>& links() const { return links_; }
+  /// The SMPP families of /metrics, per bind: state, PDUs, submits, binds, the window, flow
+  /// control (gateway/smpp/metrics.cpp).
+  void write_metrics(metrics::prometheus_text& m) const;
 
  private:
   std::vector<std::unique_ptr<link_session>> links_;

@@ -1,4 +1,5 @@
 #include "gateway/smpp/link_fsm.hpp"
+#include "gateway/common/assert.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -157,9 +158,7 @@ void link_fsm::fail_in_flight(outcome o, const std::string& why) {
     if (!it->second.internal) complete(it->second.id, {o, 0, {}, why});
     window_.erase(it);
   }
-  for (auto& [seq, r] : window_)  // cannot happen: every entry has a deadline
-    if (!r.internal) complete(r.id, {o, 0, {}, why});
-  window_.clear();
+  USSDPAY_ASSERT(window_.empty(), "every request in the window has a deadline");
   deadlines_.clear();
   user_in_flight_ = 0;
   enquire_outstanding_ = false;
@@ -241,6 +240,7 @@ void link_fsm::send_queued(clock::time_point now, queued_request q) {
                                          q.attempts + 1, false, q.in});
   deadlines_.emplace_back(seq, deadline);
   ++user_in_flight_;
+  USSDPAY_ASSERT(user_in_flight_ <= cfg_.window, "at most `window` requests in flight");
   stats_.window_peak = std::max(stats_.window_peak, user_in_flight_);
 }
 
@@ -499,6 +499,7 @@ void link_fsm::handle_response(clock::time_point now, const pdu& p) {
     return;
   }
 
+  USSDPAY_ASSERT(user_in_flight_ > 0, "a response matched a request in flight");
   --user_in_flight_;
   const std::uint32_t st = p.command_status;
   const auto l = static_cast<std::size_t>(r.in);
@@ -581,6 +582,7 @@ void link_fsm::on_timer(clock::time_point now) {
     const request_id id = it->second.id;
     window_.erase(it);
     deadlines_.pop_front();
+    USSDPAY_ASSERT(user_in_flight_ > 0, "a timed-out request was in flight");
     --user_in_flight_;
     complete(id, {outcome::timeout, 0, {}, "no response within response_timeout"});
   }

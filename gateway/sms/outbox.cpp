@@ -9,8 +9,10 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "gateway/smpp/receipt.hpp"
-#include "gateway/store_async.hpp"
+#include "gateway/common/clock.hpp"
+#include "gateway/common/on_store.hpp"
+#include "gateway/smpp/delivery_receipt.hpp"
+#include "store/outbox.hpp"
 #include "store/payments.hpp"
 
 namespace ussdpay::sms {
@@ -18,12 +20,6 @@ namespace ussdpay::sms {
 namespace asio = boost::asio;
 
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Statuses after which the same message may succeed later (SMPP 3.4 section 5.1.3).
 bool temporary(std::uint32_t status) {
@@ -133,7 +129,7 @@ asio::awaitable<void> outbox_sender::run() {
       const auto limit = page;
       const std::int64_t longest = cfg_.retry_max.count();
       std::function<void(store::db&)> job = [due, after, limit, longest](store::db& d) {
-        const auto now = now_ms();  // wall clock: next_at is durable, across restarts
+        const auto now = clock::now_ms();  // wall clock: next_at is durable, across restarts
         *due = store::due_messages(d, now, after, limit, now + longest);
       };
       reading_ = true;
@@ -239,7 +235,7 @@ void outbox_sender::answered(const store::outbox_message& m, const smpp::submit_
       u.state = "queued";
       auto wait = cfg_.retry_initial;
       for (std::int64_t i = 1; i < u.attempts && wait < cfg_.retry_max; ++i) wait *= 2;
-      u.next_at = now_ms() + std::min(wait, cfg_.retry_max).count();
+      u.next_at = clock::now_ms() + std::min(wait, cfg_.retry_max).count();
       ++stats_.retried;
     } else {
       u.state = "failed";
@@ -317,7 +313,7 @@ void outbox_sender::flush() {
   };
   if (!writer_.submit(
           [outcomes, receipts, matches](store::db& d) {
-            const auto now = now_ms();
+            const auto now = clock::now_ms();
             for (const auto& u : *outcomes)
               if (store::update_message(d, u.id, u.state, u.message_id, u.message_key, u.attempts,
                                         u.next_at, now))
@@ -364,6 +360,30 @@ void outbox_sender::on_receipt(const smpp::sm_body& in, answer_fn answer) {
   receipts_.push_back({std::move(r.message_id), std::move(keys), std::string(state),
                        std::move(r.stat), std::move(r.error), false, std::move(answer)});
   flush();
+}
+
+void outbox_sender::write_metrics(metrics::prometheus_text& m) const {
+  const auto& os = stats_;
+  m.counters("ussdpay_sms_total", "SMS outcomes since start", "result",
+             {{"sent", os.sent}, {"failed", os.failed}, {"retried", os.retried}});
+  m.family("ussdpay_sms_unknown_outcomes_total", "counter",
+           "SMS submits with no answer (timeout or link lost): the only ones sent again after "
+           "the SMSC may have taken them");
+  m.sample("ussdpay_sms_unknown_outcomes_total", static_cast<std::int64_t>(os.unknown));
+  m.family("ussdpay_sms_in_flight", "gauge", "SMS submitted and not yet answered");
+  m.sample("ussdpay_sms_in_flight", static_cast<std::int64_t>(os.in_flight));
+  m.counters("ussdpay_receipts_total", "delivery receipts since start", "result",
+             {{"matched", os.receipts_matched},
+              {"unknown_id", os.receipts_unknown},
+              {"repeated", os.receipts_repeated},
+              {"not_final", os.receipts_pending},
+              {"unreadable", os.receipts_unreadable},
+              {"deferred", os.receipts_deferred}});
+  m.family("ussdpay_receipts_by_state_total", "counter",
+           "readable delivery receipts, by the state they report");
+  for (std::size_t i = 0; i < os.receipt_states.size(); ++i)
+    m.sample("ussdpay_receipts_by_state_total", {{"state", receipt_state_names[i]}},
+             static_cast<std::int64_t>(os.receipt_states[i]));
 }
 
 }  // namespace ussdpay::sms

@@ -22,11 +22,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "gateway/common/metrics.hpp"
 #include "gateway/smpp/link_fsm.hpp"
 #include "gateway/smpp/pdu.hpp"
 #include "gateway/sms/segments.hpp"
 #include "menus/text.hpp"
-#include "store/payments.hpp"
+#include "store/outbox.hpp"
 
 namespace ussdpay::store {
 class group_writer;
@@ -118,6 +119,8 @@ class outbox_sender {
   /// store or the write failed (the SMSC sends it again later).
   void on_receipt(const smpp::sm_body& in, answer_fn answer);
   const outbox_stats& stats() const { return stats_; }
+  /// The SMS families of /metrics: outcomes, unknown outcomes, in flight, delivery receipts.
+  void write_metrics(metrics::prometheus_text& m) const;
 
  private:
   boost::asio::awaitable<void> run();

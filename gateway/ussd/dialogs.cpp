@@ -170,10 +170,10 @@ std::uint8_t dialogs::language_of(std::string_view msisdn) const {
 
 void dialogs::init_vars(menus::dialog_state& st, std::string_view msisdn) const {
   (void)msisdn;
-  st.set("currency", cfg_.currency);
-  st.set("service.code", cfg_.service_code);
-  st.set("support.phone", cfg_.support_phone);
-  st.set("language", st.cat->languages[st.lang]);
+  st.set(menus::var_id::currency, cfg_.currency);
+  st.set(menus::var_id::service_code, cfg_.service_code);
+  st.set(menus::var_id::support_phone, cfg_.support_phone);
+  st.set(menus::var_id::language, st.cat->languages[st.lang]);
 }
 
 void dialogs::answer_outside(const event& e, std::string_view system_key, std::uint8_t lang) {

@@ -1,7 +1,7 @@
 // The live USSD dialogs: one per subscriber, driven by deliver_sm events through the operator
 // profile and the menu engine. No I/O and no clocks of its own: the caller passes `now`, sends
 // the screens it is handed, runs the actions it is asked for and reports their outcome with
-// complete(). gateway/ussd/service.* is the Asio driver.
+// complete(). dialog_session.* is the Asio driver.
 //
 // Per subscriber (MSISDN):            dial ──> live ──reply──> live ... ──end screen──> gone
 //   a new dial replaces a live dialog;   abort / network end ──> gone

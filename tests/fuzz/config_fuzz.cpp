@@ -1,5 +1,5 @@
-// libFuzzer target for the daemon's configuration (gateway/config.hpp): etc/ussdpay.toml and the
-// USSDPAY_* environment, as an operator (or a deploy script) could write them.
+// libFuzzer target for the daemon's configuration (gateway/config/config.hpp): etc/ussdpay.toml and
+// the USSDPAY_* environment, as an operator (or a deploy script) could write them.
 //
 // Input layout: the TOML text, then optionally a NUL byte and environment lines
 // (NAME=VALUE, one per line; only USSDPAY_* names mean anything). The text is loaded as if read
@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/config.hpp"
+#include "gateway/config/config.hpp"
 
 namespace {
 

@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         item.set(1, "Item " + std::to_string(i));
         s.items.push_back(std::move(item));
       }
-      s.set("bill.amount", std::string(line));
+      s.set(ussdpay::menus::var_id::bill_amount, std::string(line));
       st = resume(s, o);
     } else {
       st = input(s, line);

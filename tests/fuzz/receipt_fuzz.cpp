@@ -1,4 +1,4 @@
-// libFuzzer target for delivery receipts (gateway/smpp/receipt.hpp).
+// libFuzzer target for delivery receipts (gateway/smpp/delivery_receipt.hpp).
 //
 // Input layout: byte 0 selects where the text goes (bit 0: short_message or message_payload)
 // and which TLVs come with it (bit 1: receipted_message_id, the next byte's count of octets from
@@ -17,7 +17,7 @@
 #include <string_view>
 #include <variant>
 
-#include "gateway/smpp/receipt.hpp"
+#include "gateway/smpp/delivery_receipt.hpp"
 
 namespace smpp = ussdpay::smpp;
 

@@ -1,5 +1,5 @@
-// libFuzzer target for `ussdpay subscriber import` files (gateway/subscriber_import.hpp): CSV an
-// operator exports from elsewhere, read line by line as the CLI does (a header row, CRLF or LF,
+// libFuzzer target for `ussdpay subscriber import` files (gateway/cli/subscriber_import.hpp): CSV
+// an operator exports from elsewhere, read line by line as the CLI does (a header row, CRLF or LF,
 // blank lines skipped) and every row checked.
 //
 // Input layout: byte 0 picks the wallet's currency (PKR, UGX without decimals, KES, an unknown
@@ -18,9 +18,9 @@
 #include <string_view>
 
 #include "adapters/pin.hpp"
-#include "gateway/subscriber_import.hpp"
+#include "gateway/cli/subscriber_import.hpp"
 #include "menus/format.hpp"
-#include "store/ledger.hpp"
+#include "store/subscribers.hpp"
 
 namespace {
 

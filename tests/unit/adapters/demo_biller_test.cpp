@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
+#include "gateway/common/clock.hpp"
 #include "tests/unit/tz_guard.hpp"
 
 using namespace ussdpay::adapters;
@@ -472,10 +473,10 @@ TEST_CASE("bill dates are read in the local calendar", "[demo_biller]") {
   const std::int64_t at = 1'798'164'000'000;
   {
     tz_guard utc("UTC0");
-    CHECK(local_date(at) == "2026-12-25");
+    CHECK(ussdpay::clock::local_date(at) == "2026-12-25");
   }
   tz_guard est("EST5");
-  CHECK(local_date(at) == "2026-12-24");
+  CHECK(ussdpay::clock::local_date(at) == "2026-12-24");
   bill b;
   b.due_date = "2026-12-24";
   b.amount_due = 1'000;
@@ -498,7 +499,7 @@ TEST_CASE("the demo biller decides lateness in the local calendar, as the screen
                             .count();
   const bool behind = utc_hour < 12;
   tz_guard zone(behind ? "WEST12" : "EAST-12");
-  const std::string local = local_today();
+  const std::string local = ussdpay::clock::local_today();
   REQUIRE(local != today());  // today() is UTC's
   // Behind: a bill due today (local), which UTC already calls yesterday. Ahead: a bill due
   // yesterday (local), which UTC still calls today.

@@ -12,8 +12,10 @@
 #include "adapters/pin.hpp"
 #include "gateway/payments/service.hpp"
 #include "store/ledger.hpp"
+#include "store/payments.hpp"
 #include "store/readers.hpp"
 #include "store/schema.hpp"
+#include "store/subscribers.hpp"
 #include "store/writer.hpp"
 
 using namespace ussdpay;

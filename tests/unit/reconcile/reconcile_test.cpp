@@ -19,8 +19,8 @@
 
 #include "tests/unit/tz_guard.hpp"
 
-#include "gateway/config.hpp"
-#include "gateway/reconcile/command.hpp"
+#include "gateway/cli/reconcile.hpp"
+#include "gateway/config/config.hpp"
 #include "gateway/reconcile/reconcile.hpp"
 #include "store/reconcile.hpp"
 #include "store/schema.hpp"

@@ -20,7 +20,7 @@
 #include <catch2/catch.hpp>
 
 #include "gateway/sms/outbox.hpp"
-#include "store/payments.hpp"
+#include "store/outbox.hpp"
 #include "store/readers.hpp"
 #include "store/schema.hpp"
 #include "store/writer.hpp"

@@ -1,5 +1,6 @@
 // The store's foundation: durability settings, migrations, group commit, readers beside the
-// writer, and the ledger constraints the schema enforces.
+// writer, and the ledger constraints the schema enforces; the ledger (store/ledger.hpp):
+// transfers, the amount a transfer moved, and a payment's entries.
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -241,34 +242,68 @@ TEST_CASE("ledger transfers: once per id, never below zero, always balanced", "[
   CHECK(transfer(d, "P4/hold", wallet, hold, -5, 0) == transfer_status::failed);
 }
 
-TEST_CASE("subscribers: E.164 normalisation and records", "[store]") {
-  CHECK(normalise_msisdn("+923001234567") == "923001234567");
-  CHECK(normalise_msisdn("00923001234567") == "923001234567");
-  CHECK(normalise_msisdn("254700000001") == "254700000001");
-  CHECK_FALSE(normalise_msisdn("03001234567"));  // national: needs the country code
-  CHECK_FALSE(normalise_msisdn("+92 300 1234567"));
-  CHECK_FALSE(normalise_msisdn("1234567"));
-  CHECK_FALSE(normalise_msisdn("1234567890123456"));
-
+TEST_CASE("moved_amount: what a transfer id moved, nothing for one that never happened",
+          "[store]") {
   temp_db t;
   auto d = t.open();
   REQUIRE_FALSE(migrate(d));
-  subscriber_record r{
-      "923001234567", "ur", std::string("\0\x01hash", 6), "salt", "pbkdf2-sha256:1", 0, 0, 42};
-  REQUIRE_FALSE(upsert_subscriber(d, r));
-  auto got = find_subscriber(d, "923001234567");
-  REQUIRE(got);
-  CHECK(got->pin_hash == r.pin_hash);  // binary-safe
-  CHECK(got->language == "ur");
-  // A re-import without a language keeps the old one and clears a lockout.
-  REQUIRE_FALSE(d.exec("UPDATE subscribers SET failed_pins = 3, locked_until = 99"));
-  r.language.clear();
-  REQUIRE_FALSE(upsert_subscriber(d, r));
-  got = find_subscriber(d, "923001234567");
-  CHECK(got->language == "ur");
-  CHECK(got->failed_pins == 0);
-  CHECK(got->locked_until == 0);
-  CHECK_FALSE(find_subscriber(d, "923000000000"));
+  const auto funding = *account_id(d, account_kind::funding, "", "PKR", true);
+  const auto wallet = *account_id(d, account_kind::wallet, "923001234567", "PKR", true);
+  const auto hold = *account_id(d, account_kind::hold, "923001234567", "PKR", true);
+  REQUIRE(transfer(d, "topup/1", funding, wallet, 500000, 0) == transfer_status::done);
+  REQUIRE(transfer(d, "P1/hold", wallet, hold, 452000, 0) == transfer_status::done);
+  CHECK(moved_amount(d, "P1/hold") == 452000);
+  CHECK(moved_amount(d, "topup/1") == 500000);
+  // A retry moves nothing again, and the amount stays the first one.
+  REQUIRE(transfer(d, "P1/hold", wallet, hold, 452000, 1) == transfer_status::already_done);
+  CHECK(moved_amount(d, "P1/hold") == 452000);
+  // A step that never happened (a released payment's "/void"), or a mere prefix of an id.
+  CHECK_FALSE(moved_amount(d, "P1/void"));
+  CHECK_FALSE(moved_amount(d, "P1"));
+}
+
+TEST_CASE("entries_of_payment: that payment's entries in order, and no other payment's",
+          "[store]") {
+  temp_db t;
+  auto d = t.open();
+  REQUIRE_FALSE(migrate(d));
+  const auto funding = *account_id(d, account_kind::funding, "", "PKR", true);
+  const auto wallet = *account_id(d, account_kind::wallet, "923001234567", "PKR", true);
+  const auto hold = *account_id(d, account_kind::hold, "923001234567", "PKR", true);
+  const auto lesco = *account_id(d, account_kind::settlement, "lesco", "PKR", true);
+  const auto fees = *account_id(d, account_kind::fees, "", "PKR", true);
+  REQUIRE(transfer(d, "topup/1", funding, wallet, 2'000'000, 1) == transfer_status::done);
+  // Payment K7Q2M9XPLA: held, then settled to LESCO with its fee.
+  REQUIRE(transfer(d, "K7Q2M9XPLA/hold", wallet, hold, 453'000, 10) == transfer_status::done);
+  // Another payment in between, whose id has K7Q2M9XPLA as a longer prefix, and one whose
+  // ref is K7Q2M9XPLA shortened: neither belongs to K7Q2M9XPLA.
+  REQUIRE(transfer(d, "K7Q2M9XPLAB/hold", wallet, hold, 1'000, 11) == transfer_status::done);
+  REQUIRE(transfer(d, "K7Q2M9XPL/hold", wallet, hold, 2'000, 12) == transfer_status::done);
+  REQUIRE(transfer(d, "K7Q2M9XPLA/settle", hold, lesco, 452'000, 20) == transfer_status::done);
+  REQUIRE(transfer(d, "K7Q2M9XPLA/fee", hold, fees, 1'000, 21) == transfer_status::done);
+
+  const auto e = entries_of_payment(d, "K7Q2M9XPLA");
+  REQUIRE(e.size() == 3);
+  CHECK(e[0].transfer_id == "K7Q2M9XPLA/hold");
+  CHECK(e[0].amount == 453'000);
+  CHECK(e[0].debit_kind == "wallet");
+  CHECK(e[0].debit_owner == "923001234567");
+  CHECK(e[0].credit_kind == "hold");
+  CHECK(e[0].credit_owner == "923001234567");
+  CHECK(e[0].created_at == 10);
+  CHECK(e[1].transfer_id == "K7Q2M9XPLA/settle");
+  CHECK(e[1].credit_kind == "settlement");
+  CHECK(e[1].credit_owner == "lesco");
+  CHECK(e[2].transfer_id == "K7Q2M9XPLA/fee");
+  CHECK(e[2].debit_kind == "hold");
+  CHECK(e[2].credit_kind == "fees");
+  CHECK(e[2].created_at == 21);
+  CHECK(entries_of_payment(d, "K7Q2M9XPLAB").size() == 1);
+  CHECK(entries_of_payment(d, "NOSUCHREF0").empty());
+  // LIKE's wildcards in a ref match only themselves.
+  CHECK(entries_of_payment(d, "K7Q2M9XPL_").empty());
+  CHECK(entries_of_payment(d, "K7Q2M9XPL%").empty());
+  CHECK(entries_of_payment(d, "%").empty());
 }
 
 TEST_CASE("WAL checkpoints run beside the writer and keep the WAL from growing", "[store]") {

@@ -397,7 +397,7 @@ TEST_CASE("a PIN is never kept for resuming, and a dialog on the main menu is no
   h.reply("923000000001", "2468");
   h.reply("923000000001", "2468");
   REQUIRE(!h.calls.empty());
-  CHECK(h.calls.back().state->get("pin") == nullptr);
+  CHECK(h.calls.back().state->get(ussdpay::menus::var_id::pin) == nullptr);
 
   // Idle on the main menu: nothing worth offering back.
   harness g;
