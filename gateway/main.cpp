@@ -2,7 +2,6 @@
 // migrated; then the daemon (gateway/daemon.hpp) owns every part until a stop signal.
 #include <malloc.h>
 
-#include <filesystem>
 #include <iostream>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -23,23 +22,6 @@ void setup_logging(const ussdpay::log_config& c) {
   else
     spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   spdlog::flush_on(spdlog::level::info);
-}
-
-/// The writer connection, migrated, or the reason it cannot be had.
-std::optional<ussdpay::store::db> open_store(const std::string& path, std::string& why) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  ussdpay::store::db_error err;
-  auto d = ussdpay::store::db::open(path, ussdpay::store::open_mode::writer, err);
-  if (!d) {
-    why = "cannot open " + path + ": " + err.message;
-    return std::nullopt;
-  }
-  if (auto e = ussdpay::store::migrate(*d)) {
-    why = path + ": " + e->message;
-    return std::nullopt;
-  }
-  return d;
 }
 
 }  // namespace
@@ -76,7 +58,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string why;
-  auto conn = open_store(checked->cfg.store.path, why);
+  auto conn = ussdpay::store::open_writer(checked->cfg.store.path, why);
   if (!conn) {
     std::cerr << "ussdpayd: " << why << "\n";
     return 1;

@@ -1,6 +1,7 @@
 #include "store/schema.hpp"
 
 #include <array>
+#include <filesystem>
 #include <string>
 
 namespace ussdpay::store {
@@ -258,6 +259,22 @@ std::optional<db_error> migrate(db& d) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<db> open_writer(const std::string& path, std::string& why) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  db_error err;
+  auto d = db::open(path, open_mode::writer, err);
+  if (!d) {
+    why = "cannot open " + path + ": " + err.message;
+    return std::nullopt;
+  }
+  if (auto e = migrate(*d)) {
+    why = path + ": " + e->message;
+    return std::nullopt;
+  }
+  return d;
 }
 
 }  // namespace ussdpay::store

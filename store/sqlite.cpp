@@ -224,4 +224,21 @@ void name_this_thread(const std::string& name) {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }
 
+transaction::transaction(db& d, bool write) : d_(d) {
+  begin_error_ = d_.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
+  open_ = !begin_error_;
+}
+
+transaction::~transaction() {
+  if (open_) d_.exec("ROLLBACK");
+}
+
+std::optional<db_error> transaction::commit() {
+  if (!open_) return begin_error_ ? begin_error_ : db_error{0, "the transaction is not open"};
+  open_ = false;
+  auto e = d_.exec("COMMIT");
+  if (e) d_.exec("ROLLBACK");
+  return e;
+}
+
 }  // namespace ussdpay::store

@@ -95,6 +95,27 @@ class stmt {
   std::optional<db_error> err_;
 };
 
+/// A transaction of its own on a connection the group writer does not own (the operator's CLI):
+/// begun at construction (`begin_error()` when it could not be), committed by commit(), rolled
+/// back at destruction otherwise. `write`: BEGIN IMMEDIATE (takes the write lock now, so a
+/// daemon writing at the same time makes it wait, not fail later); otherwise a read snapshot.
+class transaction {
+ public:
+  transaction(db& d, bool write);
+  ~transaction();
+  transaction(const transaction&) = delete;
+  transaction& operator=(const transaction&) = delete;
+
+  const std::optional<db_error>& begin_error() const { return begin_error_; }
+  /// The error when it did not commit (then it was rolled back).
+  std::optional<db_error> commit();
+
+ private:
+  db& d_;
+  bool open_ = false;
+  std::optional<db_error> begin_error_;
+};
+
 /// Names the calling thread (at most 15 characters shown) for `top -H`, `perf` and core dumps.
 void name_this_thread(const std::string& name);
 

@@ -68,16 +68,10 @@ namespace json = boost::json;
 
 /// The writer connection, migrated; exits with a message when it cannot be had.
 store::db open_store(const config& cfg) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(cfg.store.path).parent_path(), ec);
-  store::db_error err;
-  auto d = store::db::open(cfg.store.path, store::open_mode::writer, err);
+  std::string why;
+  auto d = store::open_writer(cfg.store.path, why);
   if (!d) {
-    std::cerr << "ussdpay: cannot open " << cfg.store.path << ": " << err.message << "\n";
-    std::exit(1);
-  }
-  if (auto e = store::migrate(*d)) {
-    std::cerr << "ussdpay: " << cfg.store.path << ": " << e->message << "\n";
+    std::cerr << "ussdpay: " << why << "\n";
     std::exit(1);
   }
   return std::move(*d);
@@ -113,14 +107,17 @@ std::string apply(store::db& d, const config& cfg, new_subscriber n, std::int64_
 
 int subscriber_add(const config& cfg, new_subscriber n) {
   auto d = open_store(cfg);
-  d.exec("BEGIN IMMEDIATE");
+  store::transaction tx(d, true);
+  if (const auto& e = tx.begin_error()) {
+    std::cerr << "ussdpay subscriber add: " << e->message << "\n";
+    return 1;
+  }
   const std::string shown = n.msisdn;
   if (auto why = apply(d, cfg, std::move(n), 0); !why.empty()) {
-    d.exec("ROLLBACK");
     std::cerr << "ussdpay subscriber add: " << shown << ": " << why << "\n";
     return 1;
   }
-  if (auto e = d.exec("COMMIT")) {
+  if (auto e = tx.commit()) {
     std::cerr << "ussdpay subscriber add: " << e->message << "\n";
     return 1;
   }
@@ -135,7 +132,11 @@ int subscriber_import(const config& cfg, const std::string& file) {
     return 1;
   }
   auto d = open_store(cfg);
-  d.exec("BEGIN IMMEDIATE");
+  store::transaction tx(d, true);
+  if (const auto& e = tx.begin_error()) {
+    std::cerr << "ussdpay subscriber import: " << e->message << "\n";
+    return 1;
+  }
   std::string line;
   std::size_t lineno = 0, saved = 0, bad = 0;
   while (std::getline(in, line)) {
@@ -144,7 +145,6 @@ int subscriber_import(const config& cfg, const std::string& file) {
     if (lineno == 1) {
       if (line != subscriber_header) {
         std::cerr << file << ":1: the header must be msisdn,pin,balance,language\n";
-        d.exec("ROLLBACK");
         return 1;
       }
       continue;
@@ -167,11 +167,10 @@ int subscriber_import(const config& cfg, const std::string& file) {
   }
   // All or nothing: a file with any bad row changes nothing, so it can be fixed and re-run.
   if (bad > 0) {
-    d.exec("ROLLBACK");
     std::cerr << "ussdpay subscriber import: " << bad << " bad row(s); nothing imported\n";
     return 1;
   }
-  if (auto e = d.exec("COMMIT")) {
+  if (auto e = tx.commit()) {
     std::cerr << "ussdpay subscriber import: " << e->message << "\n";
     return 1;
   }
@@ -180,12 +179,7 @@ int subscriber_import(const config& cfg, const std::string& file) {
 }
 
 std::string when(std::int64_t ms) {
-  const std::time_t t = ms / 1000;
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[24];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
+  return clock::local_date_time(ms);
 }
 
 int subscriber_show(const config& cfg, const std::string& number) {
@@ -419,7 +413,11 @@ int payments_resolve(const config& cfg, const std::string& ref, const std::strin
   } else {
     // The daemon is down: the same transaction, on the store directly.
     auto d = open_store(cfg);
-    d.exec("BEGIN IMMEDIATE");
+    store::transaction tx(d, true);
+    if (const auto& e = tx.begin_error()) {
+      std::cerr << who << ": " << e->message << "\n";
+      return 1;
+    }
     const auto ctx = receipts_for(cfg);
     adapters::store_ledger ledger;
     const auto res = payments::resolve_by_hand(
@@ -429,8 +427,7 @@ int payments_resolve(const config& cfg, const std::string& ref, const std::strin
           return sms::render_receipt(ctx, kind, p, balance);
         },
         clock::now_ms());
-    if (res.result != payments::resolve_result::kind::resolved || d.exec("COMMIT")) {
-      d.exec("ROLLBACK");
+    if (res.result != payments::resolve_result::kind::resolved || tx.commit()) {
       std::cerr << who << ": " << (res.why.empty() ? "commit failed" : res.why) << "\n";
       return 1;
     }

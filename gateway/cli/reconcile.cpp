@@ -8,9 +8,9 @@
 #include <optional>
 #include <unordered_set>
 
+#include "gateway/common/clock.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/reconcile/reconcile.hpp"
-#include "gateway/schedule/planner.hpp"
 #include "store/reconcile.hpp"
 
 namespace ussdpay::reconcile {
@@ -18,31 +18,6 @@ namespace ussdpay::reconcile {
 namespace {
 
 namespace fs = std::filesystem;
-
-/// Local midnight (TZ) starting day `day` (days since 1970-01-01), Unix ms; nullopt when the C
-/// library cannot say. A day that starts with a DST jump starts when the clocks allow.
-std::optional<std::int64_t> local_midnight_ms(std::int32_t day) {
-  using namespace std::chrono;
-  const year_month_day ymd{sys_days{days{day}}};
-  std::tm tm{};
-  tm.tm_year = static_cast<int>(ymd.year()) - 1900;
-  tm.tm_mon = static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
-  tm.tm_mday = static_cast<int>(static_cast<unsigned>(ymd.day()));
-  tm.tm_isdst = -1;
-  const std::time_t t = std::mktime(&tm);
-  if (t == static_cast<std::time_t>(-1)) return std::nullopt;
-  return static_cast<std::int64_t>(t) * 1000;
-}
-
-/// The local day (TZ) of a moment, YYYY-MM-DD.
-std::string local_day(std::int64_t unix_ms) {
-  const std::time_t t = unix_ms / 1000;
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
 
 /// The statement's bytes, bounded; nullopt (with why) when it cannot be had.
 std::optional<std::string> read_statement(const std::string& path, std::size_t max_bytes,
@@ -104,9 +79,9 @@ int run_command(const config& cfg, const command_options& o, std::ostream& out, 
   bool known = false;
   for (const auto& b : cfg.billers) known = known || b.info.id == o.biller;
   if (!known) return bad("--biller " + o.biller + " is not a configured biller");
-  const auto day = schedule::day_number(o.date);
+  const auto day = clock::day_number(o.date);
   if (!day) return bad("--date " + o.date + " is not a date such as 2026-12-01");
-  const auto start = local_midnight_ms(*day), end = local_midnight_ms(*day + 1);
+  const auto start = clock::local_midnight_ms(*day), end = clock::local_midnight_ms(*day + 1);
   if (!start || !end || *end <= *start) return bad("--date " + o.date + " has no local midnight");
 
   const statement_limits limits;
@@ -129,7 +104,8 @@ int run_command(const config& cfg, const command_options& o, std::ostream& out, 
     return exit_failed;
   }
   // One read transaction: the day's payments and the lookups below see the same moment.
-  if (auto e = d->exec("BEGIN")) {
+  store::transaction snapshot(*d, false);
+  if (const auto& e = snapshot.begin_error()) {
     err << "ussdpay reconcile: " << e->message << "\n";
     return exit_failed;
   }
@@ -147,11 +123,11 @@ int run_command(const config& cfg, const command_options& o, std::ostream& out, 
     if (r.payment_id.size() != 10 || mine.contains(r.payment_id)) continue;
     if (!looked.insert(r.payment_id).second) continue;
     if (auto p = store::find_payment(*d, r.payment_id)) {
-      auto when = local_day(p->created_at);
+      auto when = clock::local_date(p->created_at);
       elsewhere.push_back({std::move(*p), std::move(when)});
     }
   }
-  d->exec("COMMIT");
+  snapshot.commit();
 
   const auto rep = match(ours.payments, st.rows, elsewhere);
   std::error_code ec;

@@ -38,18 +38,6 @@ std::optional<sending_hours> parse_hours(std::string_view text) {
   return sending_hours{*from, *to};
 }
 
-std::optional<std::int32_t> day_number(std::string_view date) {
-  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return std::nullopt;
-  for (std::size_t i = 0; i < date.size(); ++i)
-    if (i != 4 && i != 7 && (date[i] < '0' || date[i] > '9')) return std::nullopt;
-  using namespace std::chrono;
-  const year_month_day ymd{year{*number(date.substr(0, 4))},
-                           month{static_cast<unsigned>(*number(date.substr(5, 2)))},
-                           day{static_cast<unsigned>(*number(date.substr(8, 2)))}};
-  if (!ymd.ok()) return std::nullopt;
-  return static_cast<std::int32_t>(sys_days(ymd).time_since_epoch().count());
-}
-
 plan decide(const schedule_config& cfg, const sending_hours& hours,
             const store::watched_account& account, const bill_seen& bill, const local_moment& now) {
   const std::int64_t regular = now.unix_ms + cfg.check_every.count();

@@ -54,10 +54,8 @@ struct sending_hours {
 /// "HH:MM-HH:MM" with from < to (to may be 24:00). nullopt for anything else.
 std::optional<sending_hours> parse_hours(std::string_view text);
 
-/// Days since 1970-01-01 of a "YYYY-MM-DD" that names a real day; nullopt otherwise.
-std::optional<std::int32_t> day_number(std::string_view date);
-
-/// A moment on the local calendar (gateway/common/clock.hpp).
+/// The calendar (gateway/common/clock.hpp).
+using clock::day_number;
 using clock::local_at;
 using clock::local_moment;
 
