@@ -7,10 +7,10 @@
 //   stopped --start--> connecting --connected--> binding --bind_resp ok--> bound
 //      ^                   |  ^                     |                        |   \ stop
 //      |             failed|  |backoff expired      |bind error/timeout      |    v
-//      |                   v  |                     v                        |  draining -->
-//      unbinding
-//      +------stop------ backoff <------------------+------ drop/unbind -----+         (then
-//      stopped)
+//      |                   v  |                     v                        |  draining
+//      +------stop------ backoff <------------------+------ drop/unbind -----+    |
+//                                                                                  v
+//   stopped <-- unbind_resp (or unbind_timeout) -- unbinding <-- window empty or drain_timeout
 //
 // Timers (all from link_config, checked by on_timer against next_deadline()):
 //   connect_timeout     connecting too long            -> close, backoff

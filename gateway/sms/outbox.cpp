@@ -14,6 +14,7 @@
 #include "gateway/smpp/delivery_receipt.hpp"
 #include "store/outbox.hpp"
 #include "store/payments.hpp"
+#include "gateway/common/assert.hpp"
 
 namespace ussdpay::sms {
 
@@ -190,10 +191,12 @@ void outbox_sender::submit_one(store::outbox_message m) {
     return;
   }
   ++unacked_;
+  USSDPAY_ASSERT(unacked_ <= cfg_.max_in_flight, "at most max_in_flight SMS unanswered");
   stats_.in_flight = unacked_;
   submit_segments(std::move(parts), submit_,
                   [this, m, alive = alive_](const smpp::submit_result& r) {
                     if (!*alive) return;
+                    USSDPAY_ASSERT(unacked_ > 0, "an answer belongs to a submit in flight");
                     --unacked_;
                     stats_.in_flight = unacked_;
                     answered(m, r);

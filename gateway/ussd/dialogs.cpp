@@ -1,4 +1,5 @@
 #include "gateway/ussd/dialogs.hpp"
+#include "gateway/common/assert.hpp"
 
 #include <fmt/format.h>
 
@@ -255,6 +256,7 @@ std::uint32_t dialogs::on_deliver(const smpp::sm_body& in, clock_type::time_poin
         return smpp::status::ok;
       }
       auto [pos, added] = sessions_.try_emplace(*key);
+      USSDPAY_ASSERT(sessions_.size() <= cfg_.max_sessions, "at most max_sessions live dialogs");
       session& s = pos->second;
       s.key = *key;
       s.started = now;

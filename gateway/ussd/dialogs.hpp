@@ -169,8 +169,8 @@ class dial_limiter {
 class dialogs {
  public:
   struct callbacks {
-    /// A screen to submit (never called re-entrantly from complete()'s caller's stack
-    /// expectations: it is called synchronously).
+    /// A screen to submit. Called synchronously, from inside on_deliver(), complete() and
+    /// expire(): it must not call back into the dialogs.
     std::function<void(smpp::sm_body)> send;
     /// Start an action; its outcome comes back through complete(token, ...).
     std::function<void(const action_call&)> act;
