@@ -15,6 +15,9 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "gateway/admin/server.hpp"
+#include "gateway/sms/segments.hpp"
+
 namespace ussdpay {
 namespace {
 

@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "gateway/actions/config.hpp"
-#include "gateway/admin/server.hpp"
+#include "gateway/admin/config.hpp"
 #include "gateway/billers/config.hpp"
-#include "gateway/payments/service.hpp"
+#include "gateway/payments/config.hpp"
 #include "gateway/schedule/planner.hpp"
-#include "gateway/smpp/client.hpp"
-#include "gateway/sms/outbox.hpp"
+#include "gateway/smpp/config.hpp"
+#include "gateway/sms/config.hpp"
 #include "gateway/ussd/dialogs.hpp"
 #include "gateway/ussd/profile.hpp"
 

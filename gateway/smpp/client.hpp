@@ -8,16 +8,10 @@
 #include <vector>
 
 #include "gateway/common/metrics.hpp"
+#include "gateway/smpp/config.hpp"
 #include "gateway/smpp/link_session.hpp"
 
 namespace ussdpay::smpp {
-
-struct smsc_config {
-  endpoint_config endpoint;
-  link_config link;         ///< per bind; link.mode is overridden by `pair`
-  std::uint32_t binds = 1;  ///< binds (or pairs) opened to this SMSC
-  bool pair = false;        ///< a transmitter + a receiver per bind instead of a transceiver
-};
 
 class smsc_client {
  public:

@@ -32,22 +32,13 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "gateway/smpp/codec.hpp"
+#include "gateway/smpp/config.hpp"
 #include "gateway/smpp/connection.hpp"
 #include "gateway/smpp/link_fsm.hpp"
 
 namespace ussdpay::smpp {
 
 namespace asio = boost::asio;
-
-/// Where the SMSC is and how to reach it.
-struct endpoint_config {
-  std::string host = "127.0.0.1";          ///< SMSC host name or address
-  std::uint16_t port = 2775;               ///< SMSC port
-  bool tls = false;                        ///< wrap the TCP connection in TLS (OpenSSL)
-  std::string tls_ca_file;                 ///< CA bundle to verify the SMSC; empty = system default
-  bool tls_verify = true;                  ///< verify the SMSC certificate and host name
-  milliseconds close_flush_timeout{1000};  ///< on close, time allowed to flush pending bytes
-};
 
 /// What an inbound handler returns when it will answer later through link_session::defer().
 inline constexpr std::uint32_t answer_later = 0xFFFF'FFFFu;

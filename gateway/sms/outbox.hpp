@@ -25,6 +25,7 @@
 #include "gateway/common/metrics.hpp"
 #include "gateway/smpp/link_fsm.hpp"
 #include "gateway/smpp/pdu.hpp"
+#include "gateway/sms/config.hpp"
 #include "gateway/sms/segments.hpp"
 #include "menus/text.hpp"
 #include "store/outbox.hpp"
@@ -35,26 +36,6 @@ class reader_pool;
 }  // namespace ussdpay::store
 
 namespace ussdpay::sms {
-
-/// [sms]: how receipts leave.
-struct outbox_config {
-  /// Sender shown on the handset: digits (a short code) or up to 11 letters (alphanumeric).
-  std::string source = "8123";
-  /// How often the outbox is read when nothing pokes it.
-  std::chrono::milliseconds poll_interval{1'000};
-  /// Messages submitted and not yet acknowledged, at most.
-  std::size_t max_in_flight = 100;
-  /// Messages submitted per second, at most (0: no limit but the window), for SMSCs that
-  /// throttle above an agreed rate.
-  std::uint32_t max_per_second = 0;
-  /// How a text longer than one SMS travels: "payload", "udh" or "sar" (gateway/sms/segments.hpp).
-  std::string long_messages = "payload";
-  /// Tries before a message is marked failed.
-  std::uint32_t max_attempts = 10;
-  /// Back-off after a temporary failure: doubles from retry_initial up to retry_max.
-  std::chrono::milliseconds retry_initial{5'000};
-  std::chrono::milliseconds retry_max{300'000};
-};
 
 /// The labels of outbox_stats::receipt_states, in smpp::delivery order.
 inline constexpr std::array<std::string_view, 4> receipt_state_names{"delivered", "undeliverable",
