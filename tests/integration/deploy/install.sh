@@ -128,7 +128,7 @@ for d in User=ussdpay Group=ussdpay Restart=on-failure KillSignal=SIGTERM \
   SystemCallFilter=@system-service SystemCallArchitectures=native CapabilityBoundingSet=; do
   check "unit: $d" has_line "$unit" "$d"
 done
-# TimeoutStopSec covers the daemon's own bound on a SIGTERM stop (gateway/main.cpp):
+# TimeoutStopSec covers the daemon's own bound on a SIGTERM stop (gateway/daemon.cpp):
 # [ussd] stop_timeout + drain_timeout + unbind_timeout + 2 s for the outbox + 1 s.
 stop=$(seconds "$(sed -n 's/^TimeoutStopSec=//p' "$unit")")
 screens=$(seconds "$(toml_value "$conf" ussd stop_timeout)")
