@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <iostream>
+#include <optional>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -63,9 +64,11 @@ int main(int argc, char** argv) {
     std::cerr << "ussdpayd: " << why << "\n";
     return 1;
   }
+  // Built here, run below: an exception while serving is a bug and is not dressed up as a
+  // start-up error.
+  std::optional<ussdpay::daemon> d;
   try {
-    ussdpay::daemon d(std::move(*checked), std::move(*conn));
-    return d.run();
+    d.emplace(std::move(*checked), std::move(*conn));
   } catch (const ussdpay::startup_error& e) {
     std::cerr << "ussdpayd: " << e.what() << "\n";
     return e.exit_code;
@@ -73,4 +76,5 @@ int main(int argc, char** argv) {
     std::cerr << "ussdpayd: " << e.what() << "\n";
     return 2;
   }
+  return d->run();
 }
