@@ -77,7 +77,7 @@ daemon::daemon(checked_config in, store::db conn)
       subscribers_(read_subscribers(conn)),
       books_at_start_(billers::read_demo_books(conn, cfg_.billers)),
       writer_(std::move(conn)),
-      readers_(cfg_.store.path, cfg_.store.readers, 100'000, readers_error_),
+      readers_(cfg_.store.where(), cfg_.store.readers, 100'000, readers_error_),
       billers_(io_.get_executor(), cfg_.billers, std::move(in.bill_book),
                std::move(books_at_start_), writer_),
       wallet_(io_.get_executor(), writer_, readers_,
@@ -141,7 +141,7 @@ daemon::daemon(checked_config in, store::db conn)
       hup_(io_, SIGHUP) {
   if (readers_error_)
     throw startup_error(
-        1, "cannot open readers on " + cfg_.store.path + ": " + readers_error_->message);
+        1, "cannot open readers on " + cfg_.store.where().describe() + ": " + readers_error_->message);
   payments_.on_message_queued([this] { outbox_.poke(); });
   register_metrics();
   spdlog::info(

@@ -51,6 +51,20 @@ int main(int argc, char** argv) {
   if (check_only) {
     std::cout << config_path << ": configuration OK; menus in " << checked->cfg.ussd.menus
               << " OK\n";
+    // A server is checked too: can we reach it, and which schema version does it hold.
+    if (const auto where = checked->cfg.store.where();
+        where.kind == ussdpay::store::backend::postgresql) {
+      ussdpay::store::db_error err;
+      auto d = ussdpay::store::db::open(where, ussdpay::store::open_mode::reader, err);
+      if (!d) {
+        std::cerr << "ussdpayd: store: cannot connect to " << where.describe() << ": "
+                  << err.message << "\n";
+        return 1;
+      }
+      std::cout << "store: " << where.describe() << " reachable; schema version "
+                << ussdpay::store::schema_version(*d)
+                << " (this build: " << ussdpay::store::migrations().back().version << ")\n";
+    }
     return 0;
   }
   setup_logging(checked->cfg.log);
@@ -59,7 +73,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string why;
-  auto conn = ussdpay::store::open_writer(checked->cfg.store.path, why);
+  auto conn = ussdpay::store::open_writer(checked->cfg.store.where(), why);
   if (!conn) {
     std::cerr << "ussdpayd: " << why << "\n";
     return 1;

@@ -6,9 +6,11 @@ namespace ussdpay::store {
 
 save_status save_account(db& d, std::string_view msisdn, const saved_account& a,
                          std::size_t max_saved, std::int64_t now) {
-  stmt have(d,
-            "SELECT count(*), coalesce(sum(biller = ? AND account = ?), 0) FROM "
-            "saved_accounts WHERE msisdn = ?");
+  stmt have(
+      d,
+      "SELECT count(*), coalesce(sum(CASE WHEN biller = ? AND account = ? THEN 1 ELSE 0 END), 0) "
+      "FROM "
+      "saved_accounts WHERE msisdn = ?");
   have.bind(1, a.biller).bind(2, a.account).bind(3, msisdn);
   if (!have.step()) return save_status::failed;
   if (have.int64(1) > 0) return save_status::exists;
@@ -132,7 +134,8 @@ bool set_autopay(db& d, std::string_view msisdn, std::string_view biller, std::s
     return false;
   stmt s(d,
          "INSERT INTO autopay(msisdn, biller, account, max_amount, currency, created_at) VALUES "
-         "(?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET max_amount = excluded.max_amount, "
+         "(?, ?, ?, ?, ?, ?) ON CONFLICT (msisdn, biller, account) DO UPDATE SET max_amount = "
+         "excluded.max_amount, "
          "currency = excluded.currency, created_at = excluded.created_at");
   return !s.bind(1, msisdn)
               .bind(2, biller)

@@ -57,7 +57,7 @@ code_check check_code(db& d, std::string_view msisdn, std::string_view purpose,
   const auto after = attempts + 1;
   stmt u(d,
          "UPDATE one_time_codes SET attempts = ?1, "
-         "digest = CASE WHEN ?1 >= ?2 THEN x'' ELSE digest END "
+         "digest = CASE WHEN ?1 >= ?2 THEN substr(digest, 1, 0) ELSE digest END "
          "WHERE msisdn = ?3 AND purpose = ?4");
   if (u.bind(1, after).bind(2, p.max_attempts).bind(3, msisdn).bind(4, purpose).run())
     return {failed, 0};
@@ -67,7 +67,7 @@ code_check check_code(db& d, std::string_view msisdn, std::string_view purpose,
 bool consume_code(db& d, std::string_view msisdn, std::string_view purpose, const code_policy& p,
                   std::int64_t now_ms) {
   stmt u(d,
-         "UPDATE one_time_codes SET digest = x'', verified_at = 0 "
+         "UPDATE one_time_codes SET digest = substr(digest, 1, 0), verified_at = 0 "
          "WHERE msisdn = ? AND purpose = ? AND verified_at > 0 AND verified_at > ? "
          "AND length(digest) > 0");
   return !u.bind(1, msisdn).bind(2, purpose).bind(3, now_ms - p.verified_ttl_ms).run() &&

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "store/sqlite.hpp"
+#include "store/db.hpp"
 
 namespace ussdpay::store {
 

@@ -21,9 +21,13 @@ std::optional<db_error> put_demo_book(db& d, const demo_book_row& r) {
 }
 
 std::vector<demo_book_row> demo_book(db& d, std::string_view biller) {
-  stmt s(d,
-         "SELECT biller, payment_id, account, amount, accepted, reversed, biller_reference, code, "
-         "paid_on FROM demo_biller_book WHERE biller = ? ORDER BY rowid");
+  // In the order the rows arrived: SQLite's rowid, PostgreSQL's identity column seq.
+  stmt s(d, d.dialect("SELECT biller, payment_id, account, amount, accepted, reversed, "
+                      "biller_reference, code, paid_on FROM demo_biller_book WHERE biller = ? "
+                      "ORDER BY rowid",
+                      "SELECT biller, payment_id, account, amount, accepted, reversed, "
+                      "biller_reference, code, paid_on FROM demo_biller_book WHERE biller = ? "
+                      "ORDER BY seq"));
   s.bind(1, biller);
   std::vector<demo_book_row> out;
   while (s.step())

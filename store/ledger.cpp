@@ -25,9 +25,10 @@ std::optional<std::int64_t> account_id(db& d, account_kind kind, std::string_vie
   find.bind(1, to_string(kind)).bind(2, owner).bind(3, currency);
   if (find.step()) return find.int64(0);
   if (!create) return std::nullopt;
-  stmt add(d, "INSERT INTO accounts(kind, owner, currency) VALUES (?, ?, ?)");
-  if (add.bind(1, to_string(kind)).bind(2, owner).bind(3, currency).run()) return std::nullopt;
-  return d.last_insert_rowid();
+  stmt add(d, "INSERT INTO accounts(kind, owner, currency) VALUES (?, ?, ?) RETURNING id");
+  add.bind(1, to_string(kind)).bind(2, owner).bind(3, currency);
+  if (!add.step()) return std::nullopt;
+  return add.int64(0);
 }
 
 std::optional<std::int64_t> balance(db& d, std::int64_t account) {

@@ -131,7 +131,8 @@ std::vector<payment_record> recent_payments(db& d, std::string_view msisdn, std:
 usage subscriber_usage(db& d, std::string_view msisdn, std::int64_t day_start_ms,
                        std::int64_t recent_start_ms) {
   stmt s(d,
-         "SELECT coalesce(sum(amount), 0), count(*), coalesce(sum(created_at >= ?3), 0) "
+         "SELECT coalesce(sum(amount), 0), count(*), "
+         "coalesce(sum(CASE WHEN created_at >= ?3 THEN 1 ELSE 0 END), 0) "
          "FROM payments WHERE msisdn = ?1 AND created_at >= ?2 AND " +
              std::string(not_failed));
   s.bind(1, msisdn).bind(2, std::min(day_start_ms, recent_start_ms)).bind(3, recent_start_ms);

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/sqlite.hpp"
+#include "store/db.hpp"
 
 namespace ussdpay::store {
 

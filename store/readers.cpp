@@ -2,13 +2,13 @@
 
 namespace ussdpay::store {
 
-reader_pool::reader_pool(const std::string& path, std::size_t threads, std::size_t max_queue,
+reader_pool::reader_pool(const location& where, std::size_t threads, std::size_t max_queue,
                          std::optional<db_error>& error)
     : max_queue_(max_queue) {
   std::vector<db> conns;
   for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) {
     db_error err;
-    auto d = db::open(path, open_mode::reader, err);
+    auto d = db::open(where, open_mode::reader, err);
     if (!d) {
       error = err;
       stopping_ = true;

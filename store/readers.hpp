@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "store/sqlite.hpp"
+#include "store/db.hpp"
 
 namespace ussdpay::store {
 
@@ -21,9 +21,9 @@ class reader_pool {
  public:
   using job = std::function<void(db&)>;
 
-  /// Opens `threads` reader connections to `path` (the database must exist, migrated). On
+  /// Opens `threads` reader connections to `where` (the database must exist, migrated). On
   /// failure `error` is set and the pool runs no jobs (submit returns false).
-  reader_pool(const std::string& path, std::size_t threads, std::size_t max_queue,
+  reader_pool(const location& where, std::size_t threads, std::size_t max_queue,
               std::optional<db_error>& error);
   ~reader_pool();  ///< runs what is queued, then stops
   reader_pool(const reader_pool&) = delete;

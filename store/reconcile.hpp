@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "store/payments.hpp"
-#include "store/sqlite.hpp"
+#include "store/db.hpp"
 
 namespace ussdpay::store {
 

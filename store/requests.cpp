@@ -36,14 +36,13 @@ std::optional<std::int64_t> add_request(db& d, std::string_view ref, std::string
                                         std::string_view note, std::int64_t now, std::string& why) {
   stmt s(d,
          "INSERT INTO operator_requests(ref, action, note, created_at, updated_at) VALUES (?, ?, "
-         "?, ?, ?)");
-  if (auto e = s.bind(1, ref).bind(2, action).bind(3, note).bind(4, now).bind(5, now).run()) {
-    why = e->message.find("UNIQUE") != std::string::npos
-              ? "a " + std::string(action) + " of this payment is already pending"
-              : e->message;
-    return std::nullopt;
-  }
-  return d.last_insert_rowid();
+         "?, ?, ?) RETURNING id");
+  s.bind(1, ref).bind(2, action).bind(3, note).bind(4, now).bind(5, now);
+  if (s.step()) return s.int64(0);
+  const db_error e = s.error().value_or(db_error{0, "the request was not added"});
+  why = is_unique_violation(e) ? "a " + std::string(action) + " of this payment is already pending"
+                               : e.message;
+  return std::nullopt;
 }
 
 namespace {

@@ -1,5 +1,8 @@
-// The database schema as numbered migrations (PRAGMA user_version). A migration runs once, in
-// one transaction, in order; a database newer than this build is refused rather than touched.
+// The database schema as numbered migrations, one list per backend at the same versions
+// (SQLite: PRAGMA user_version; PostgreSQL: the row of ussdpay_schema). A migration runs once,
+// in a transaction, in order; a database newer than this build is refused rather than touched.
+// On PostgreSQL the instances of a cluster that start together take turns (an advisory lock
+// held for the migration's transaction).
 #pragma once
 
 #include <optional>
@@ -7,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "store/sqlite.hpp"
+#include "store/db.hpp"
 
 namespace ussdpay::store {
 
@@ -16,19 +19,19 @@ struct migration {
   std::string_view sql;
 };
 
-/// Every migration, oldest first.
+/// Every SQLite migration, oldest first (the PostgreSQL list mirrors it).
 std::span<const migration> migrations();
 
 /// Brings `d` (the writer connection) to the newest version. The error leaves the database at
 /// the last version that applied completely.
 std::optional<db_error> migrate(db& d);
 
-/// The writer connection to the database at `path` (its folder created if missing), migrated to
-/// the newest version; nullopt with `why` when it cannot be had. What the daemon and the CLI
-/// open at start.
-std::optional<db> open_writer(const std::string& path, std::string& why);
+/// The writer connection to the database at `where` (a SQLite file's folder is created if
+/// missing), migrated to the newest version; nullopt with `why` when it cannot be had. What the
+/// daemon and the CLI open at start.
+std::optional<db> open_writer(const location& where, std::string& why);
 
-/// PRAGMA user_version.
+/// The schema version the database is at (0: empty).
 int schema_version(db& d);
 
 }  // namespace ussdpay::store

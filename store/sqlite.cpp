@@ -1,4 +1,5 @@
-#include "store/sqlite.hpp"
+#include "store/db.hpp"
+#include "store/postgres.hpp"
 
 #include <mutex>
 #include <string>
@@ -26,8 +27,34 @@ struct db::statement_cache {
 
 db::db(sqlite3* h) : h_(h), cache_(std::make_unique<statement_cache>()) {}
 
-db::db(db&& o) noexcept : h_(o.h_), cache_(std::move(o.cache_)) {
+db::db(std::unique_ptr<detail::pq_connection> pg) : pg_(std::move(pg)) {}
+
+db::db(db&& o) noexcept : h_(o.h_), cache_(std::move(o.cache_)), pg_(std::move(o.pg_)) {
   o.h_ = nullptr;
+}
+
+std::string_view to_string(backend b) {
+  return b == backend::postgresql ? "postgresql" : "sqlite";
+}
+
+std::string location::describe() const {
+  return kind == backend::postgresql ? "postgresql " + redact_connection_string(target) : target;
+}
+
+bool is_unique_violation(const db_error& e) {
+  return e.sqlstate == "23505" || e.code == SQLITE_CONSTRAINT_UNIQUE ||
+         e.code == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+std::optional<db> db::open(const location& where, open_mode mode, db_error& err) {
+  if (where.kind == backend::sqlite) return open(where.target, mode, err);
+  auto c = detail::pg_open(where.target, mode, err);
+  if (!c) return std::nullopt;
+  return db(std::move(c));
+}
+
+bool db::transaction_failed() const {
+  return pg_ && detail::pg_transaction_failed(*pg_);
 }
 
 sqlite3_stmt* db::take(std::string_view sql) {
@@ -103,6 +130,7 @@ db& db::operator=(db&& o) noexcept {
     sqlite3_close(h_);
     h_ = o.h_;
     cache_ = std::move(o.cache_);
+    pg_ = std::move(o.pg_);
     o.h_ = nullptr;
   }
   return *this;
@@ -114,6 +142,7 @@ db::~db() {
 }
 
 std::optional<db_error> db::exec(std::string_view sql) {
+  if (pg_) return detail::pg_exec(*pg_, sql);
   char* msg = nullptr;
   const std::string s(sql);
   const int rc = sqlite3_exec(h_, s.c_str(), nullptr, nullptr, &msg);
@@ -124,22 +153,26 @@ std::optional<db_error> db::exec(std::string_view sql) {
 }
 
 std::optional<std::string> db::pragma(std::string_view name) {
+  if (pg_) return std::nullopt;
   stmt s(*this, "PRAGMA " + std::string(name));
   if (!s.ok() || !s.step()) return std::nullopt;
   return s.text(0);
 }
 
-std::int64_t db::last_insert_rowid() const {
-  return sqlite3_last_insert_rowid(h_);
-}
 int db::changes() const {
+  if (pg_) return detail::pg_changes(*pg_);
   return sqlite3_changes(h_);
 }
 db_error db::error() const {
+  if (pg_) return detail::pg_error(*pg_);
   return {sqlite3_extended_errcode(h_), sqlite3_errmsg(h_)};
 }
 
 stmt::stmt(db& d, std::string_view sql) : d_(&d) {
+  if (d.pg_) {
+    p_ = detail::pg_take(*d.pg_, sql, err_);
+    return;
+  }
   if ((s_ = d.take(sql)) != nullptr) return;
   const int rc = sqlite3_prepare_v3(d.handle(), sql.data(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &s_, nullptr);
@@ -152,24 +185,29 @@ stmt::stmt(db& d, std::string_view sql) : d_(&d) {
 
 stmt::~stmt() {
   if (s_ != nullptr) d_->give(s_);
+  if (p_ != nullptr) detail::pg_give(*d_->pg_, p_);
 }
 
 stmt& stmt::bind(int i, std::int64_t v) {
   if (s_ != nullptr) sqlite3_bind_int64(s_, i, v);
+  if (p_ != nullptr) detail::pg_bind(*p_, i, v);
   return *this;
 }
 
 stmt& stmt::bind(int i, std::string_view v) {
   if (s_ != nullptr) sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (p_ != nullptr) detail::pg_bind(*p_, i, v, detail::pg_value::text);
   return *this;
 }
 
 stmt& stmt::bind_blob(int i, std::string_view v) {
   if (s_ != nullptr) sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT);
+  if (p_ != nullptr) detail::pg_bind(*p_, i, v, detail::pg_value::octets);
   return *this;
 }
 
 std::string stmt::blob(int col) const {
+  if (p_ != nullptr) return detail::pg_blob(*p_, col);
   const void* p = sqlite3_column_blob(s_, col);
   const int n = sqlite3_column_bytes(s_, col);
   return p == nullptr ? std::string()
@@ -178,10 +216,12 @@ std::string stmt::blob(int col) const {
 
 stmt& stmt::bind_null(int i) {
   if (s_ != nullptr) sqlite3_bind_null(s_, i);
+  if (p_ != nullptr) detail::pg_bind_null(*p_, i);
   return *this;
 }
 
 bool stmt::step() {
+  if (p_ != nullptr) return detail::pg_step(*d_->pg_, *p_, err_);
   if (s_ == nullptr) return false;
   const int rc = sqlite3_step(s_);
   if (rc == SQLITE_ROW) return true;
@@ -190,7 +230,7 @@ bool stmt::step() {
 }
 
 std::optional<db_error> stmt::run() {
-  if (s_ == nullptr) return err_;
+  if (!ok()) return err_;
   err_.reset();
   while (step()) {
   }
@@ -200,16 +240,19 @@ std::optional<db_error> stmt::run() {
 }
 
 void stmt::reset() {
+  if (p_ != nullptr) detail::pg_reset(*p_);
   if (s_ == nullptr) return;
   sqlite3_reset(s_);
   sqlite3_clear_bindings(s_);
 }
 
 std::int64_t stmt::int64(int col) const {
+  if (p_ != nullptr) return detail::pg_int64(*p_, col);
   return sqlite3_column_int64(s_, col);
 }
 
 std::string stmt::text(int col) const {
+  if (p_ != nullptr) return detail::pg_text(*p_, col);
   const auto* p = sqlite3_column_text(s_, col);
   const int n = sqlite3_column_bytes(s_, col);
   return p == nullptr ? std::string()
@@ -217,6 +260,7 @@ std::string stmt::text(int col) const {
 }
 
 bool stmt::is_null(int col) const {
+  if (p_ != nullptr) return detail::pg_is_null(*p_, col);
   return sqlite3_column_type(s_, col) == SQLITE_NULL;
 }
 
@@ -225,7 +269,10 @@ void name_this_thread(const std::string& name) {
 }
 
 transaction::transaction(db& d, bool write) : d_(d) {
-  begin_error_ = d_.exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
+  begin_error_ =
+      d_.exec(write                              ? d_.begin_write_sql()
+              : d_.kind() == backend::postgresql ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
+                                                 : "BEGIN");
   open_ = !begin_error_;
 }
 

@@ -16,7 +16,8 @@ std::optional<db_error> upsert_subscriber(db& d, const subscriber_record& r) {
   stmt s(d,
          "INSERT INTO subscribers(msisdn, language, pin_hash, pin_salt, pin_kdf, created_at) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(msisdn) DO UPDATE SET "
-         "language = CASE WHEN ?2 = '' THEN language ELSE ?2 END, pin_hash = ?3, pin_salt = ?4, "
+         "language = CASE WHEN ?2 = '' THEN subscribers.language ELSE ?2 END, pin_hash = ?3, "
+         "pin_salt = ?4, "
          "pin_kdf = ?5, failed_pins = 0, "
          "locked_until = 0");
   if (!s.ok()) return s.prepare_error();

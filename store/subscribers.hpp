@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "store/sqlite.hpp"
+#include "store/db.hpp"
 
 namespace ussdpay::store {
 

@@ -13,7 +13,9 @@ group_writer::group_writer(db conn, std::size_t max_queue, std::size_t max_batch
       max_queue_(max_queue),
       max_batch_(max_batch == 0 ? 1 : max_batch),
       checkpoint_(policy) {
-  const char* file = sqlite3_db_filename(conn_.handle(), "main");
+  // PostgreSQL keeps its own write-ahead log: no checkpointer of ours.
+  const char* file =
+      conn_.kind() == backend::sqlite ? sqlite3_db_filename(conn_.handle(), "main") : nullptr;
   if (checkpoint_.every.count() > 0 && file != nullptr && *file != '\0') {
     db_error ignored;  // no second connection: SQLite's automatic checkpoints stay on
     // A connection learns that the file is in WAL mode on its first read; until then its
@@ -96,7 +98,7 @@ void group_writer::run() {
     // Prepared once and reused (the connection's statement cache): parsing these for every
     // job cost more than running them.
     auto run_sql = [this](std::string_view sql) { return stmt(conn_, sql).run(); };
-    std::optional<db_error> batch_error = run_sql("BEGIN IMMEDIATE");
+    std::optional<db_error> batch_error = run_sql(conn_.begin_write_sql());
     std::uint64_t failed = 0;
     if (!batch_error) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -104,9 +106,16 @@ void group_writer::run() {
           results[i] = e;
           continue;
         }
-        const bool ok = batch[i].work(conn_);
+        bool ok = batch[i].work(conn_);
+        // On PostgreSQL a statement that failed aborts the transaction until it is rolled back
+        // to the savepoint, even if the job went on as if nothing happened: the job failed,
+        // and the batch's other jobs must not fail with it.
+        if (ok && conn_.transaction_failed()) {
+          ok = false;
+          results[i] = conn_.error();
+        }
         if (!ok) {
-          results[i] = db_error{0, "refused by the job"};
+          if (!results[i]) results[i] = db_error{0, "refused by the job"};
           run_sql("ROLLBACK TO job");
         }
         run_sql("RELEASE job");

@@ -16,6 +16,10 @@
 //
 // Readers use their own connections (open_mode::reader): with WAL they never block the writer
 // and the writer never blocks them.
+//
+// On PostgreSQL the same writer runs over one libpq connection (BEGIN rather than BEGIN
+// IMMEDIATE, no checkpointer): group commit still makes one COMMIT, and one WAL flush on the
+// server, per batch.
 #pragma once
 
 #include <chrono>
@@ -27,7 +31,7 @@
 #include <optional>
 #include <thread>
 
-#include "store/sqlite.hpp"
+#include "store/db.hpp"
 
 namespace ussdpay::store {
 

@@ -69,7 +69,7 @@ namespace json = boost::json;
 /// The writer connection, migrated; exits with a message when it cannot be had.
 store::db open_store(const config& cfg) {
   std::string why;
-  auto d = store::open_writer(cfg.store.path, why);
+  auto d = store::open_writer(cfg.store.where(), why);
   if (!d) {
     std::cerr << "ussdpay: " << why << "\n";
     std::exit(1);

@@ -97,9 +97,9 @@ int run_command(const config& cfg, const command_options& o, std::ostream& out, 
   }
 
   store::db_error open_error;
-  auto d = store::db::open(cfg.store.path, store::open_mode::reader, open_error);
+  auto d = store::db::open(cfg.store.where(), store::open_mode::reader, open_error);
   if (!d) {
-    err << "ussdpay reconcile: cannot open " << cfg.store.path << ": " << open_error.message
+    err << "ussdpay reconcile: cannot open " << cfg.store.where().describe() << ": " << open_error.message
         << "\n";
     return exit_failed;
   }

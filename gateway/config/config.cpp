@@ -150,7 +150,12 @@ std::vector<key_def> keys(config& c) {
       {"ussd", "payment_timeout", &u.payment_timeout},
       {"ussd", "stop_timeout", &u.stop_timeout},
       {"demo", "bills_file", &c.demo_bills_file},
+      {"store", "backend",
+       enum_of(&c.store.backend,
+               {{"sqlite", store::backend::sqlite}, {"postgresql", store::backend::postgresql}})},
       {"store", "path", &c.store.path},
+      {"store", "url", &c.store.url},
+      {"store", "url_file", &c.store.url_file},
       {"pin", "pepper_file", &c.pin.pepper_file},
       {"pin", "pepper", &c.pin.pepper},
       {"pin", "iterations", &c.pin.iterations},
@@ -476,7 +481,12 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
   if (reg.codes_per_window == 0 || reg.codes_per_window > 20)
     err("registration.codes_per_window", "must be 1..20");
   if (reg.code_window < std::chrono::minutes(1)) err("registration.code_window", "must be >= 1m");
-  if (c.store.path.empty()) err("store.path", "must name the database file");
+  if (c.store.backend == store::backend::sqlite && c.store.path.empty())
+    err("store.path", "must name the database file");
+  if (c.store.backend == store::backend::postgresql && c.store.url.empty())
+    err("store.url",
+        "must name the PostgreSQL server (a libpq connection string or URI, from store.url, "
+        "store.url_file or USSDPAY_STORE_URL)");
   if (c.store.readers == 0 || c.store.readers > 64) err("store.readers", "must be 1..64");
   const auto& pay = c.payments;
   if (pay.answer_within.count() == 0 || pay.answer_within >= u.payment_timeout)
@@ -718,7 +728,7 @@ load_result load_config_text(std::string_view toml_text, const std::string& path
          {&r.cfg.ussd.menus, &r.cfg.demo_bills_file, &r.cfg.smpp_password_file,
           &r.cfg.smpp.endpoint.tls_ca_file, &r.cfg.store.path, &r.cfg.pin.pepper_file,
           &r.cfg.admin.token_file, &r.cfg.admin.tls_cert_file, &r.cfg.admin.tls_key_file,
-          &r.cfg.admin.tls_ca_file})
+          &r.cfg.admin.tls_ca_file, &r.cfg.store.url_file})
       if (!p->empty() && std::filesystem::path(*p).is_relative()) *p = (base / *p).string();
     for (auto& b : r.cfg.billers)
       if (!b.http.ca_file.empty() && std::filesystem::path(b.http.ca_file).is_relative())
@@ -744,6 +754,7 @@ load_result load_config_text(std::string_view toml_text, const std::string& path
   if (r.cfg.admin.token.empty())
     secret(r.cfg.admin.token_file, "admin.token_file", r.cfg.admin.token);
   if (r.cfg.pin.pepper.empty()) secret(r.cfg.pin.pepper_file, "pin.pepper_file", r.cfg.pin.pepper);
+  if (r.cfg.store.url.empty()) secret(r.cfg.store.url_file, "store.url_file", r.cfg.store.url);
   validate(r.cfg, path, r.errors);
   return r;
 }

@@ -22,6 +22,7 @@
 #include "gateway/sms/config.hpp"
 #include "gateway/ussd/dialogs.hpp"
 #include "gateway/ussd/profile.hpp"
+#include "store/db.hpp"
 
 namespace ussdpay {
 
@@ -31,10 +32,22 @@ using billers::biller_config;
 
 /// [store]: where the durable state lives.
 struct store_config {
-  /// The SQLite database (created on first use), relative to the configuration file's directory.
+  /// "sqlite" (the embedded default: one file, no server) or "postgresql" (several instances
+  /// sharing one server with its standby).
+  store::backend backend = store::backend::sqlite;
+  /// SQLite: the database (created on first use), relative to the configuration file's directory.
   std::string path = "../var/ussdpay.db";
+  /// PostgreSQL: a libpq connection string or URI; list the primary and its standby with
+  /// target_session_attrs=read-write to follow a failover. It may hold a password, so it is
+  /// better given by USSDPAY_STORE_URL or url_file (the first line) than written here.
+  std::string url;
+  std::string url_file;
   /// Reader threads (reads and PIN checks run there, off the network thread).
   std::size_t readers = 2;
+
+  store::location where() const {
+    return {backend, backend == store::backend::postgresql ? url : path};
+  }
 };
 
 /// [pin]: how PINs are checked. The pepper is a server secret: from pepper_file or the

@@ -11,7 +11,7 @@
 
 #include "gateway/payments/service.hpp"
 #include "store/payments.hpp"
-#include "store/sqlite.hpp"
+#include "store/db.hpp"
 
 namespace ussdpay::payments {
 

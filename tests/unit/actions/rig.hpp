@@ -36,7 +36,7 @@
 #include "menus/vocabulary.hpp"
 #include "store/ledger.hpp"
 #include "store/schema.hpp"
-#include "store/sqlite.hpp"
+#include "store/db.hpp"
 #include "store/subscribers.hpp"
 
 namespace ussdpay::test::actions_rig {

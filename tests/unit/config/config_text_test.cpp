@@ -87,3 +87,51 @@ TEST_CASE("config text: numbers must be finite (nan and inf refused)", "[config]
     CHECK(has_error(r, "smpp.tps"));
   }
 }
+
+TEST_CASE(
+    "config text: the PostgreSQL store needs its URL, from the file, url_file or the "
+    "environment",
+    "[config]") {
+  using ussdpay::store::backend;
+  // The default is the embedded SQLite file.
+  auto sqlite = ussdpay::load_config_text(minimal, path, nullptr, no_secret);
+  REQUIRE(sqlite.errors.empty());
+  CHECK(sqlite.cfg.store.where().kind == backend::sqlite);
+  CHECK(sqlite.cfg.store.where().target == sqlite.cfg.store.path);
+
+  // postgresql without a URL is an error that says where a URL may come from.
+  auto none = ussdpay::load_config_text(minimal + "[store]\nbackend = \"postgresql\"\n", path,
+                                        nullptr, no_secret);
+  CHECK(has_error(none, "store.url"));
+  auto bad = ussdpay::load_config_text(minimal + "[store]\nbackend = \"mysql\"\n", path, nullptr,
+                                       no_secret);
+  CHECK(has_error(bad, "store.backend"));
+
+  // url_file: its first line, relative to the configuration's directory.
+  std::vector<std::string> asked;
+  const ussdpay::secret_reader reader = [&](const std::string& file) -> std::optional<std::string> {
+    asked.push_back(file);
+    return "host=db1,db2 password=s3cret target_session_attrs=read-write";
+  };
+  auto from_file = ussdpay::load_config_text(
+      minimal + "[store]\nbackend = \"postgresql\"\nurl_file = \"store-url\"\n", path, nullptr,
+      reader);
+  INFO(ussdpay::format_errors(from_file.errors));
+  REQUIRE(from_file.errors.empty());
+  CHECK(asked == std::vector<std::string>{"/etc/ussdpay/store-url"});
+  CHECK(from_file.cfg.store.where().kind == backend::postgresql);
+  CHECK(from_file.cfg.store.where().target ==
+        "host=db1,db2 password=s3cret target_session_attrs=read-write");
+  CHECK(from_file.cfg.store.where().describe().find("s3cret") == std::string::npos);
+
+  // The environment wins over url_file, which is then not read.
+  std::string url_env = "USSDPAY_STORE_URL=host=db3";
+  std::string backend_env = "USSDPAY_STORE_BACKEND=postgresql";
+  char* env[] = {url_env.data(), backend_env.data(), nullptr};
+  asked.clear();
+  auto from_env =
+      ussdpay::load_config_text(minimal + "[store]\nurl_file = \"store-url\"\n", path, env, reader);
+  REQUIRE(from_env.errors.empty());
+  CHECK(asked.empty());
+  CHECK(from_env.cfg.store.where().target == "host=db3");
+}

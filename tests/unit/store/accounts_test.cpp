@@ -1,21 +1,20 @@
-// Saved accounts and their bills (store/accounts.hpp) over a real SQLite file at schema
-// version 5: saving is bounded and refuses twins; which saved accounts come due for a check and
-// in what order, that an account nobody watches (reminders off, no auto-pay) stays at
-// store::never whatever a check records, the auto-pay consent's life (set, replaced, cleared,
-// removed with its account), one claim per bill and action, the open-payment guard, and the
-// v4 -> v5 migration of a store that has saved accounts.
+// Saved accounts and their bills (store/accounts.hpp) over a real database (SQLite, or
+// PostgreSQL under its fixture) at schema version 5: saving is bounded and refuses twins; which
+// saved accounts come due for a check and in what order, that an account nobody watches (reminders
+// off, no auto-pay) stays at store::never whatever a check records, the auto-pay consent's life
+// (set, replaced, cleared, removed with its account), one claim per bill and action, the
+// open-payment guard, and the v4 -> v5 migration of a store that has saved accounts.
 #include <cstdint>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include "store/accounts.hpp"
 #include "store/payments.hpp"
 #include "store/schema.hpp"
+#include "tests/unit/store/scratch_database.hpp"
 
 using namespace ussdpay;
 using namespace ussdpay::store;
@@ -28,20 +27,12 @@ constexpr const char* bob = "923009876543";
 /// A fresh directory with one writer connection, migrated to `to_v4_only` ? 4 : the newest.
 struct bills_fixture {
   explicit bills_fixture(bool to_v4_only = false) {
-    std::string name = (std::filesystem::temp_directory_path() / "ussdpay-bills-").string() +
-                       std::to_string(::getpid()) + "-" + std::to_string(++counter);
-    std::filesystem::create_directories(name);
-    dir = name;
-    db_error err;
-    auto d = db::open(dir + "/b.db", open_mode::writer, err);
-    REQUIRE(d);
-    conn.emplace(std::move(*d));
+    conn.emplace(database.open());
     if (to_v4_only)
       migrate_to_v4();
     else
       REQUIRE_FALSE(migrate(*conn));
   }
-  ~bills_fixture() { std::filesystem::remove_all(dir); }
   bills_fixture(const bills_fixture&) = delete;
   bills_fixture& operator=(const bills_fixture&) = delete;
 
@@ -96,8 +87,7 @@ struct bills_fixture {
     return s.int64(0);
   }
 
-  static inline int counter = 0;
-  std::string dir;
+  ussdpay::test::scratch_database database;
   std::optional<db> conn;
 };
 
@@ -506,7 +496,7 @@ TEST_CASE("open_payment_to: only a created, unknown or in-review payment to that
 }
 
 TEST_CASE("migration 5 on a v4 store with saved accounts: each is watched and due at once",
-          "[store][bills]") {
+          "[store][bills][sqlite]") {
   bills_fixture t(/*to_v4_only=*/true);
   auto& d = *t.conn;
   t.subscriber(alice, "ur");

@@ -1,12 +1,11 @@
-// One-time codes (store/codes.hpp) over a real SQLite file: issue, check, use up; the bounds on
-// sends, wrong tries and time; and that the store holds only the digest it was given.
-#include <filesystem>
-
-#include <unistd.h>
+// One-time codes (store/codes.hpp) over a real database (SQLite, or PostgreSQL under its fixture):
+// issue, check, use up; the bounds on sends, wrong tries and time; and that the store holds only
+// the digest it was given.
 #include <catch2/catch.hpp>
 
 #include "store/codes.hpp"
 #include "store/schema.hpp"
+#include "tests/unit/store/scratch_database.hpp"
 
 using namespace ussdpay::store;
 using status = code_check::status_t;
@@ -15,20 +14,12 @@ namespace {
 
 struct fixture {
   fixture() {
-    dir = (std::filesystem::temp_directory_path() / "ussdpay-codes-").string() +
-          std::to_string(::getpid()) + "-" + std::to_string(++counter);
-    std::filesystem::create_directories(dir);
-    db_error err;
-    auto d = db::open(dir + "/c.db", open_mode::writer, err);
-    REQUIRE(d);
-    REQUIRE_FALSE(migrate(*d));
-    conn.emplace(std::move(*d));
+    conn.emplace(database.open());
+    REQUIRE_FALSE(migrate(*conn));
   }
-  ~fixture() { std::filesystem::remove_all(dir); }
   db& d() { return *conn; }
 
-  static inline int counter = 0;
-  std::string dir;
+  ussdpay::test::scratch_database database;
   std::optional<db> conn;
 };
 
@@ -38,7 +29,7 @@ constexpr std::int64_t t0 = 1'000'000'000;
 
 }  // namespace
 
-TEST_CASE("a code is checked once right, then used up once", "[codes]") {
+TEST_CASE("a code is checked once right, then used up once", "[store][codes]") {
   fixture f;
   code_policy p;
   REQUIRE(issue_code(f.d(), m, "register", right, p, t0) == issue_status::issued);
@@ -53,7 +44,7 @@ TEST_CASE("a code is checked once right, then used up once", "[codes]") {
   CHECK(check_code(f.d(), m, "reset", right, p, t0 + 6).status == status::expired);
 }
 
-TEST_CASE("wrong codes count down and void the code", "[codes]") {
+TEST_CASE("wrong codes count down and void the code", "[store][codes]") {
   fixture f;
   code_policy p;
   p.max_attempts = 3;
@@ -70,7 +61,7 @@ TEST_CASE("wrong codes count down and void the code", "[codes]") {
   CHECK_FALSE(consume_code(f.d(), m, "reset", p, t0 + 5));
 }
 
-TEST_CASE("codes expire, and a verification must be used in time", "[codes]") {
+TEST_CASE("codes expire, and a verification must be used in time", "[store][codes]") {
   fixture f;
   code_policy p;
   p.ttl_ms = 1000;
@@ -82,7 +73,7 @@ TEST_CASE("codes expire, and a verification must be used in time", "[codes]") {
   CHECK_FALSE(consume_code(f.d(), m, "register", p, t0 + 2700));
 }
 
-TEST_CASE("codes sent are bounded per window, a new code replaces the old", "[codes]") {
+TEST_CASE("codes sent are bounded per window, a new code replaces the old", "[store][codes]") {
   fixture f;
   code_policy p;
   p.max_sends = 2;
@@ -98,7 +89,7 @@ TEST_CASE("codes sent are bounded per window, a new code replaces the old", "[co
   CHECK(issue_code(f.d(), m, "register", right, p, t0 + 60'000) == issue_status::issued);
 }
 
-TEST_CASE("the store holds only the digest, never a code", "[codes]") {
+TEST_CASE("the store holds only the digest, never a code", "[store][codes]") {
   fixture f;
   code_policy p;
   REQUIRE(issue_code(f.d(), m, "register", right, p, t0) == issue_status::issued);

@@ -1,34 +1,27 @@
-// A scratch store for the repository tests: a fresh directory with one writer connection
-// migrated to the newest schema, removed after the test; a funded wallet; a sample payment.
+// A scratch store for the repository tests: a fresh database (scratch_database.hpp: SQLite, or
+// PostgreSQL under its fixture) with one writer connection migrated to the newest schema,
+// removed after the test; a funded wallet; a sample payment.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <optional>
 #include <string>
 
-#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include "store/ledger.hpp"
 #include "store/payments.hpp"
 #include "store/schema.hpp"
+#include "tests/unit/store/scratch_database.hpp"
 
 namespace ussdpay::test {
 
 struct store_fixture {
   store_fixture() {
-    std::string name = (std::filesystem::temp_directory_path() / "ussdpay-scratch-").string() +
-                       std::to_string(::getpid()) + "-" + std::to_string(++counter);
-    std::filesystem::create_directories(name);
-    dir = name;
-    store::db_error err;
-    auto d = store::db::open(dir + "/p.db", store::open_mode::writer, err);
-    REQUIRE(d);
-    REQUIRE_FALSE(store::migrate(*d));
-    conn.emplace(std::move(*d));
+    conn.emplace(database.open());
+    REQUIRE_FALSE(store::migrate(*conn));
+    dir = database.dir;
   }
-  ~store_fixture() { std::filesystem::remove_all(dir); }
   store_fixture(const store_fixture&) = delete;
   store_fixture& operator=(const store_fixture&) = delete;
 
@@ -45,7 +38,7 @@ struct store_fixture {
     return id ? store::balance(*conn, *id).value_or(-1) : 0;
   }
 
-  static inline int counter = 0;
+  scratch_database database;
   std::string dir;
   std::optional<store::db> conn;
 };

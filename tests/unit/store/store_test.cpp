@@ -13,29 +13,22 @@
 
 #include "store/schema.hpp"
 #include "store/writer.hpp"
+#include "tests/unit/store/scratch_database.hpp"
 
 using namespace ussdpay::store;
 
 namespace {
 
-struct temp_db {
-  std::string path;
-  temp_db() {
-    char name[] = "/tmp/ussdpay-store-XXXXXX";
-    REQUIRE(mkdtemp(name) != nullptr);
-    dir = name;
-    path = dir + "/ussdpay.db";
-  }
-  ~temp_db() { std::filesystem::remove_all(dir); }
-  db open(open_mode mode = open_mode::writer) {
-    db_error err;
-    auto d = db::open(path, mode, err);
-    INFO(err.message);
-    REQUIRE(d.has_value());
-    return std::move(*d);
-  }
-  std::string dir;
-};
+using temp_db = ussdpay::test::scratch_database;
+
+/// A table of the tests' own, in each engine's words.
+std::string_view probe_table(const temp_db& t, bool with_pad = false) {
+  if (t.postgresql())
+    return with_pad ? "CREATE TABLE probe (n BIGINT PRIMARY KEY, pad BYTEA)"
+                    : "CREATE TABLE probe (n BIGINT PRIMARY KEY)";
+  return with_pad ? "CREATE TABLE probe (n INTEGER PRIMARY KEY, pad BLOB) STRICT"
+                  : "CREATE TABLE probe (n INTEGER PRIMARY KEY) STRICT";
+}
 
 std::int64_t count(db& d, std::string_view sql) {
   stmt s(d, sql);
@@ -46,7 +39,7 @@ std::int64_t count(db& d, std::string_view sql) {
 
 }  // namespace
 
-TEST_CASE("the writer connection is durable: WAL and synchronous=FULL", "[store]") {
+TEST_CASE("the writer connection is durable: WAL and synchronous=FULL", "[store][sqlite]") {
   temp_db t;
   auto d = t.open();
   CHECK(d.pragma("journal_mode") == "wal");
@@ -62,10 +55,13 @@ TEST_CASE("migrations run once, in order, and a newer database is refused", "[st
   CHECK(schema_version(d) == migrations().back().version);
   // Running again changes nothing.
   REQUIRE_FALSE(migrate(d));
-  CHECK(count(d, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'accounts'") ==
-        1);
+  CHECK(count(d, t.postgresql() ? "SELECT count(*) FROM pg_tables WHERE tablename = 'accounts' "
+                                  "AND schemaname = current_schema()"
+                                : "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+                                  "name = 'accounts'") == 1);
   // A database written by a newer build is left alone.
-  REQUIRE_FALSE(d.exec("PRAGMA user_version = 999"));
+  REQUIRE_FALSE(d.exec(t.postgresql() ? "UPDATE ussdpay_schema SET version = 999"
+                                      : "PRAGMA user_version = 999"));
   auto e = migrate(d);
   REQUIRE(e);
   CHECK(e->message.find("newer than this build") != std::string::npos);
@@ -103,7 +99,7 @@ TEST_CASE("group commit: many jobs from many threads, few commits, each job's ow
   {
     auto d = t.open();
     REQUIRE_FALSE(migrate(d));
-    REQUIRE_FALSE(d.exec("CREATE TABLE probe (n INTEGER PRIMARY KEY) STRICT"));
+    REQUIRE_FALSE(d.exec(probe_table(t)));
   }
   constexpr int threads = 4, per_thread = 500;
   std::atomic<int> committed{0}, refused{0}, not_queued{0};
@@ -141,7 +137,7 @@ TEST_CASE("group commit batches: fewer commits than jobs when jobs arrive togeth
   {
     auto d = t.open();
     REQUIRE_FALSE(migrate(d));
-    REQUIRE_FALSE(d.exec("CREATE TABLE probe (n INTEGER PRIMARY KEY) STRICT"));
+    REQUIRE_FALSE(d.exec(probe_table(t)));
   }
   group_writer w(t.open(), 10'000, 1'000);
   // Hold the writer on a first job so the next 999 queue up behind it.
@@ -203,7 +199,7 @@ TEST_CASE("a reader sees committed data while the writer holds a transaction", "
   auto d = t.open();
   REQUIRE_FALSE(migrate(d));
   REQUIRE_FALSE(d.exec("INSERT INTO accounts(kind, owner, currency) VALUES ('fees', '', 'PKR')"));
-  REQUIRE_FALSE(d.exec("BEGIN IMMEDIATE"));
+  REQUIRE_FALSE(d.exec(d.begin_write_sql()));
   REQUIRE_FALSE(d.exec("UPDATE accounts SET balance = 500"));
   // The writer has not committed: a reader is not blocked and sees the committed value.
   auto r = t.open(open_mode::reader);
@@ -306,12 +302,13 @@ TEST_CASE("entries_of_payment: that payment's entries in order, and no other pay
   CHECK(entries_of_payment(d, "%").empty());
 }
 
-TEST_CASE("WAL checkpoints run beside the writer and keep the WAL from growing", "[store]") {
+TEST_CASE("WAL checkpoints run beside the writer and keep the WAL from growing",
+          "[store][sqlite]") {
   temp_db t;
   {
     auto d = t.open();
     REQUIRE_FALSE(migrate(d));
-    REQUIRE_FALSE(d.exec("CREATE TABLE probe (n INTEGER PRIMARY KEY, pad BLOB) STRICT"));
+    REQUIRE_FALSE(d.exec(probe_table(t, true)));
   }
   group_writer w(t.open(), 10'000, 1'000, {std::chrono::milliseconds(20), 256});
   // 2,000 commits of 4 KiB rows: 8 MB through the WAL; SQLite's own checkpoints are off.
@@ -326,7 +323,7 @@ TEST_CASE("WAL checkpoints run beside the writer and keep the WAL from growing",
         [&](bool ok, const std::optional<db_error>&) { done.set_value(ok); }));
     REQUIRE(done.get_future().get());
     std::error_code ec;
-    largest_wal = std::max(largest_wal, std::filesystem::file_size(t.path + "-wal", ec));
+    largest_wal = std::max(largest_wal, std::filesystem::file_size(t.where().target + "-wal", ec));
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (w.stats().checkpoints == 0 && std::chrono::steady_clock::now() < deadline)

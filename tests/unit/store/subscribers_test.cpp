@@ -77,10 +77,8 @@ TEST_CASE("set_language changes the language of that subscriber only", "[store]"
   CHECK_FALSE(find_subscriber(d, "923000000000"));
 
   // The statement's error comes back: here a read-only connection refuses the write.
-  db_error err;
-  auto reader = db::open(t.dir + "/p.db", open_mode::reader, err);
-  REQUIRE(reader);
-  CHECK(set_language(*reader, "923001234567", "hi"));
+  auto reader = t.database.open(open_mode::reader);
+  CHECK(set_language(reader, "923001234567", "hi"));
   CHECK(find_subscriber(d, "923001234567")->language == "ur");
 }
 
