@@ -8,7 +8,7 @@ namespace ussdpay::store {
 namespace {
 
 // Money is integer minor units everywhere. Times are Unix milliseconds (UTC).
-constexpr std::array<migration, 5> all{{
+constexpr std::array<migration, 6> all{{
     {1, R"sql(
 -- Subscribers: MSISDN in E.164 without '+'. The PIN is stored only as a salted, peppered slow
 -- hash (never the PIN); pin_kdf names the function and its cost so it can be raised later.
@@ -226,12 +226,32 @@ CREATE TABLE bill_actions (
   PRIMARY KEY (msisdn, biller, account, due_date, action)
 ) STRICT, WITHOUT ROWID;
 )sql"},
+    {6, R"sql(
+-- Several instances on one database (store/cluster.hpp). Each instance is a member while its
+-- heartbeat is fresh; started_at tells two processes claiming the same node name apart.
+CREATE TABLE cluster_members (
+  node         TEXT PRIMARY KEY CHECK (length(node) BETWEEN 1 AND 64),
+  listen       TEXT NOT NULL DEFAULT '',  -- its peer link, host:port
+  started_at   INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+) STRICT;
+-- What one instance at a time does (the scheduler, reconciliation, the operator's one bind): the
+-- holder until expires_at, and the epoch, a fencing token that grows each time the lease
+-- changes hands. Work done under a lease checks the epoch in the transaction that writes it, so
+-- an instance that lost its lease while paused cannot write as if it still held it.
+CREATE TABLE leases (
+  name       TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+  holder     TEXT NOT NULL,
+  epoch      INTEGER NOT NULL CHECK (epoch > 0),
+  expires_at INTEGER NOT NULL
+) STRICT;
+)sql"},
 }};
 
 // The same schema on PostgreSQL, version for version: BIGINT for SQLite's 64-bit INTEGER, BYTEA
 // for BLOB, identity columns for INTEGER PRIMARY KEY, a regular expression for GLOB. The
 // version is the one row of ussdpay_schema (PostgreSQL has no user_version).
-constexpr std::array<migration, 5> all_postgresql{{
+constexpr std::array<migration, 6> all_postgresql{{
     {1, R"sql(
 CREATE TABLE subscribers (
   msisdn       TEXT PRIMARY KEY CHECK (length(msisdn) BETWEEN 8 AND 15 AND msisdn ~ '^[0-9]+$'),
@@ -398,6 +418,20 @@ CREATE TABLE bill_actions (
   amount      BIGINT NOT NULL DEFAULT 0,
   created_at  BIGINT NOT NULL,
   PRIMARY KEY (msisdn, biller, account, due_date, action)
+);
+)sql"},
+    {6, R"sql(
+CREATE TABLE cluster_members (
+  node         TEXT PRIMARY KEY CHECK (length(node) BETWEEN 1 AND 64),
+  listen       TEXT NOT NULL DEFAULT '',
+  started_at   BIGINT NOT NULL,
+  heartbeat_at BIGINT NOT NULL
+);
+CREATE TABLE leases (
+  name       TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+  holder     TEXT NOT NULL,
+  epoch      BIGINT NOT NULL CHECK (epoch > 0),
+  expires_at BIGINT NOT NULL
 );
 )sql"},
 }};

@@ -31,7 +31,10 @@ class scratch_database {
     std::ifstream f(url_file);
     std::string server;
     REQUIRE(std::getline(f, server));
-    schema_ = "t" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    schema_.assign(1, 't');
+    schema_ += std::to_string(::getpid());
+    schema_ += '_';
+    schema_ += std::to_string(++counter);
     store::db_error err;
     admin_ = store::db::open(store::location(store::backend::postgresql, server),
                              store::open_mode::writer, err);
