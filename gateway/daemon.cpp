@@ -22,6 +22,26 @@ namespace {
 /// At SIGTERM, how long the outbox may take to write what the SMSC acknowledged.
 constexpr std::chrono::seconds outbox_drain_bound{2};
 
+/// The lease whose holder runs reminders and auto-pay in a cluster.
+constexpr std::string_view scheduler_lease = "scheduler";
+
+/// Joins the cluster (when [cluster] node is set) on the writer connection, before the daemon
+/// serves anything: a live process of the same name means a misconfigured second instance.
+bool join_cluster(store::db& conn, const cluster::cluster_config& c, std::int64_t started_at) {
+  if (!c.enabled()) return false;
+  switch (store::join_cluster(conn, c.node, c.listen, started_at, clock::now_ms(),
+                              c.member_ttl.count())) {
+    case store::join_status::joined:
+      return true;
+    case store::join_status::name_taken:
+      throw startup_error(1, "cluster: another instance is running as node " + c.node +
+                                 " (its heartbeat is fresh); give each instance its own name");
+    case store::join_status::failed:
+      break;
+  }
+  throw startup_error(1, "cluster: cannot join as node " + c.node + ": " + conn.error().message);
+}
+
 menus::load_result load_menus(const config& cfg) {
   return menus::load_catalog(cfg.ussd.menus,
                              {cfg.ussd_profile.max_gsm_chars, cfg.ussd_profile.max_ucs2_chars});
@@ -76,6 +96,8 @@ daemon::daemon(checked_config in, store::db conn)
       cfg_(std::move(in.cfg)),
       subscribers_(read_subscribers(conn)),
       books_at_start_(billers::read_demo_books(conn, cfg_.billers)),
+      started_at_(clock::now_ms()),
+      joined_(join_cluster(conn, cfg_.cluster, started_at_)),
       writer_(std::move(conn)),
       readers_(cfg_.store.where(), cfg_.store.readers, 100'000, readers_error_),
       billers_(io_.get_executor(), cfg_.billers, std::move(in.bill_book),
@@ -108,7 +130,10 @@ daemon::daemon(checked_config in, store::db conn)
                  [this](std::string_view kind, const sms::bill_notice& n) {
                    return sms::render_notice(receipt_ctx_, kind, n);
                  },
-                 [this] { outbox_.poke(); }}),
+                 [this] { outbox_.poke(); },
+                 cfg_.cluster.enabled() ? std::function<std::optional<store::lease_fence>()>(
+                                              [this] { return cluster_->fence(scheduler_lease); })
+                                        : nullptr}),
       actions_(io_.get_executor(), billers_,
                {cfg_.ussd.currency, cfg_.max_saved_accounts, cfg_.registration,
                 cfg_.schedule.autopay_days, cfg_.schedule.shortcut, cfg_.pin.pepper},
@@ -140,9 +165,16 @@ daemon::daemon(checked_config in, store::db conn)
       stop_guard_(io_),
       hup_(io_, SIGHUP) {
   if (readers_error_)
-    throw startup_error(
-        1, "cannot open readers on " + cfg_.store.where().describe() + ": " + readers_error_->message);
+    throw startup_error(1, "cannot open readers on " + cfg_.store.where().describe() + ": " +
+                               readers_error_->message);
   payments_.on_message_queued([this] { outbox_.poke(); });
+  if (joined_) {
+    cluster_.emplace(io_.get_executor(), cfg_.cluster, started_at_, writer_, readers_, [this] {
+      exit_code_ = 1;
+      on_stop(SIGTERM);
+    });
+    cluster_->want_lease(std::string(scheduler_lease));
+  }
   register_metrics();
   spdlog::info(
       "ussdpayd starting: SMSC {}:{}{}, {} {} bind(s), window {}, service code {}, USSD profile "
@@ -186,6 +218,8 @@ void daemon::register_metrics() {
   metrics_.add("billers", [this](metrics::prometheus_text& m) { billers_.write_metrics(m); });
   metrics_.add("sms", [this](metrics::prometheus_text& m) { outbox_.write_metrics(m); });
   metrics_.add("schedule", [this](metrics::prometheus_text& m) { schedule_.write_metrics(m); });
+  if (cluster_)
+    metrics_.add("cluster", [this](metrics::prometheus_text& m) { cluster_->write_metrics(m); });
 }
 
 std::uint32_t daemon::on_inbound(const smpp::pdu& p, smpp::link_session& link) {
@@ -220,10 +254,11 @@ int daemon::run() {
   start();
   io_.run();
   log_summary();
-  return 0;
+  return exit_code_;
 }
 
 void daemon::start() {
+  if (cluster_) cluster_->start();
   client_.start();
   payments_.recover();
   outbox_.start();
@@ -236,7 +271,8 @@ void daemon::start() {
 
 void daemon::on_stop(int sig) {
   spdlog::info("ussdpayd: signal {}, stopping ({} live dialog(s))", sig, ussd_.dialogs().live());
-  schedule_.stop();  // no new auto-payments
+  schedule_.stop();                // no new auto-payments
+  if (cluster_) cluster_->stop();  // the leases go to another instance at once
   // Screens waiting for a payment or an inquiry are answered first (bounded by [ussd]
   // stop_timeout); the payments in flight and their receipts go on meanwhile.
   ussd_.drain([this] {

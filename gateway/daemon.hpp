@@ -25,6 +25,7 @@
 #include "gateway/actions/subscribers.hpp"
 #include "gateway/admin/server.hpp"
 #include "gateway/billers/registry.hpp"
+#include "gateway/cluster/membership.hpp"
 #include "gateway/common/metrics.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/payments/service.hpp"
@@ -88,9 +89,16 @@ class daemon {
   // the writer thread owns it.
   actions::subscriber_directory subscribers_;
   billers::demo_books books_at_start_;
+  // In a cluster, this process joins as [cluster] node on the writer connection too (refused
+  // while another live process runs under that name).
+  const std::int64_t started_at_;
+  const bool joined_;
   store::group_writer writer_;
   std::optional<store::db_error> readers_error_;
   store::reader_pool readers_;
+  // Membership and leases (a cluster only): the heartbeat, and the scheduler's lease.
+  std::optional<cluster::membership> cluster_;
+  int exit_code_ = 0;
   // Money: the billers, the embedded wallet, the payment saga and the outbox that carries its
   // receipts.
   billers::registry billers_;

@@ -69,4 +69,11 @@ bool holds_lease(db& d, std::string_view name, std::string_view node, std::int64
                  std::int64_t now);
 std::optional<lease> find_lease(db& d, std::string_view name);
 
+/// What a job done under a lease carries into its transaction: checked there with holds_lease.
+struct lease_fence {
+  std::string name, node;
+  std::int64_t epoch = 0;
+  bool holds(db& d, std::int64_t now) const { return holds_lease(d, name, node, epoch, now); }
+};
+
 }  // namespace ussdpay::store

@@ -1,5 +1,7 @@
 #include "gateway/config/config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -168,6 +170,11 @@ std::vector<key_def> keys(config& c) {
       {"registration", "codes_per_window", &c.registration.codes_per_window},
       {"registration", "code_window", &c.registration.code_window},
       {"store", "readers", &c.store.readers},
+      {"cluster", "node", &c.cluster.node},
+      {"cluster", "listen", &c.cluster.listen},
+      {"cluster", "heartbeat", &c.cluster.heartbeat},
+      {"cluster", "member_ttl", &c.cluster.member_ttl},
+      {"cluster", "lease_ttl", &c.cluster.lease_ttl},
       {"wallet", "kind",
        one_of([&c](const std::string& v) { return v == "embedded" && (c.wallet_kind = v, true); },
               "embedded")},
@@ -488,6 +495,21 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
         "must name the PostgreSQL server (a libpq connection string or URI, from store.url, "
         "store.url_file or USSDPAY_STORE_URL)");
   if (c.store.readers == 0 || c.store.readers > 64) err("store.readers", "must be 1..64");
+  if (const auto& cl = c.cluster; cl.enabled()) {
+    const bool name_ok =
+        cl.node.size() <= 64 && std::all_of(cl.node.begin(), cl.node.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_' ||
+                 ch == '.';
+        });
+    if (!name_ok) err("cluster.node", "must be 1..64 of A-Z a-z 0-9 - _ .");
+    if (c.store.backend != store::backend::postgresql)
+      err("cluster.node", "instances share a store only on PostgreSQL (store.backend)");
+    if (cl.heartbeat.count() == 0) err("cluster.heartbeat", "must be > 0");
+    if (cl.member_ttl < 3 * cl.heartbeat)
+      err("cluster.member_ttl", "must be at least three heartbeats");
+    if (cl.lease_ttl < 3 * cl.heartbeat)
+      err("cluster.lease_ttl", "must be at least three heartbeats");
+  }
   const auto& pay = c.payments;
   if (pay.answer_within.count() == 0 || pay.answer_within >= u.payment_timeout)
     err("payments.answer_within", "must be > 0 and shorter than ussd.payment_timeout");

@@ -16,6 +16,7 @@
 #include "gateway/actions/config.hpp"
 #include "gateway/admin/config.hpp"
 #include "gateway/billers/config.hpp"
+#include "gateway/cluster/config.hpp"
 #include "gateway/payments/config.hpp"
 #include "gateway/schedule/planner.hpp"
 #include "gateway/smpp/config.hpp"
@@ -84,6 +85,7 @@ struct config {
   /// directory.
   std::string demo_bills_file = "demo/bills.csv";
   store_config store;
+  cluster::cluster_config cluster;
   pin_config pin;
   registration_config registration;
   /// [wallet] kind: where subscribers' money lives; "embedded" (our ledger in the store).

@@ -21,6 +21,9 @@ namespace asio = boost::asio;
 
 namespace {
 
+// How often an instance that does not hold the scheduler's lease looks whether it does now.
+constexpr std::chrono::seconds lease_poll{1};
+
 // What a check learned, from the biller's answer.
 bill_seen seen_from(const adapters::inquiry_result& r) {
   using adapters::inquiry_status;
@@ -82,6 +85,10 @@ void scheduler::poke() {
 
 asio::awaitable<bool> scheduler::write(std::function<bool(store::db&)> job) {
   store::group_writer::job w = std::move(job);
+  if (fence_)  // written only while this instance still holds the scheduler's lease
+    w = [fence = *fence_, inner = std::move(w)](store::db& d) {
+      return fence.holds(d, clock::now_ms()) && inner(d);
+    };
   const bool ok = co_await on_writer(b_.writer, ex_, std::move(w));
   if (!ok) ++stats_.write_errors;
   co_return ok;
@@ -90,6 +97,16 @@ asio::awaitable<bool> scheduler::write(std::function<bool(store::db&)> job) {
 asio::awaitable<void> scheduler::run() {
   const auto alive = alive_;
   while (*alive) {
+    if (b_.lease) {
+      // In a cluster only the holder of the scheduler's lease looks; the others wait for it.
+      fence_ = b_.lease();
+      if (!fence_) {
+        wake_.expires_after(lease_poll);
+        boost::system::error_code ec;
+        co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+    }
     poked_ = false;  // this look sees whatever a poke was about
     auto due = std::make_shared<std::vector<store::watched_account>>();
     const auto limit = cfg_.batch;

@@ -28,6 +28,7 @@
 #include "gateway/payments/service.hpp"
 #include "gateway/schedule/planner.hpp"
 #include "gateway/sms/texts.hpp"
+#include "store/cluster.hpp"
 
 namespace ussdpay::store {
 class group_writer;
@@ -49,6 +50,10 @@ struct scheduler_backends {
   std::function<std::string(std::string_view kind, const sms::bill_notice& n)> render;
   /// Called after a transaction queued an SMS (wires the outbox sender).
   std::function<void()> message_queued;
+  /// In a cluster: the fence of the "scheduler" lease if this instance holds it now (nullopt:
+  /// another instance schedules; this one looks again at the next heartbeat). Every write of a
+  /// pass carries it into its transaction. Empty: one instance alone, always the scheduler.
+  std::function<std::optional<store::lease_fence>()> lease;
 };
 
 struct scheduler_stats {
@@ -75,6 +80,8 @@ class scheduler {
 
  private:
   boost::asio::awaitable<void> run();
+  /// The pass's fence (a cluster's scheduler lease), carried by every write of the pass.
+  std::optional<store::lease_fence> fence_;
   boost::asio::awaitable<bool> check(store::watched_account a);
   boost::asio::awaitable<adapters::inquiry_result> inquire(adapters::biller& b,
                                                            std::string account);

@@ -135,3 +135,29 @@ TEST_CASE(
   CHECK(asked.empty());
   CHECK(from_env.cfg.store.where().target == "host=db3");
 }
+
+TEST_CASE("config text: [cluster] needs PostgreSQL, a plain node name and ttls of three beats",
+          "[config]") {
+  const std::string pg = minimal + "[store]\nbackend = \"postgresql\"\nurl = \"host=db\"\n";
+  auto ok = ussdpay::load_config_text(
+      pg + "[cluster]\nnode = \"pay-1.khi\"\nlisten = \"10.0.0.5:7400\"\nheartbeat = \"500ms\"\n",
+      path, nullptr, no_secret);
+  INFO(ussdpay::format_errors(ok.errors));
+  REQUIRE(ok.errors.empty());
+  CHECK(ok.cfg.cluster.enabled());
+  CHECK(ok.cfg.cluster.node == "pay-1.khi");
+  CHECK(ok.cfg.cluster.heartbeat == std::chrono::milliseconds(500));
+  // Alone by default.
+  CHECK_FALSE(ussdpay::load_config_text(minimal, path, nullptr, no_secret).cfg.cluster.enabled());
+
+  auto on_sqlite =
+      ussdpay::load_config_text(minimal + "[cluster]\nnode = \"a\"\n", path, nullptr, no_secret);
+  CHECK(has_error(on_sqlite, "cluster.node"));
+  auto bad_name =
+      ussdpay::load_config_text(pg + "[cluster]\nnode = \"a b\"\n", path, nullptr, no_secret);
+  CHECK(has_error(bad_name, "cluster.node"));
+  auto short_ttl = ussdpay::load_config_text(
+      pg + "[cluster]\nnode = \"a\"\nheartbeat = \"1s\"\nlease_ttl = \"2s\"\n", path, nullptr,
+      no_secret);
+  CHECK(has_error(short_ttl, "cluster.lease_ttl"));
+}
