@@ -174,6 +174,7 @@ daemon::daemon(checked_config in, store::db conn)
       on_stop(SIGTERM);
     });
     cluster_->want_lease(std::string(scheduler_lease));
+    outbox_.claim_as(cfg_.cluster.node, cfg_.cluster.claim_ttl);
   }
   register_metrics();
   spdlog::info(

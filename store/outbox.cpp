@@ -1,5 +1,6 @@
 #include "store/outbox.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace ussdpay::store {
@@ -46,13 +47,33 @@ std::vector<outbox_message> due_messages(db& d, std::int64_t now, std::int64_t a
   return read_messages(s);
 }
 
+std::vector<outbox_message> claim_due_messages(db& d, std::string_view node, std::int64_t now,
+                                               std::int64_t claim_until, std::int64_t after_id,
+                                               std::size_t limit, std::int64_t latest) {
+  const std::string pick =
+      "SELECT id FROM outbox INDEXED BY outbox_queued_by_id WHERE state = 'queued' AND id > ?3 "
+      "AND (next_at <= ?4 OR next_at > ?5) AND (claim_until <= ?4 OR claimed_by = ?1) "
+      "ORDER BY id LIMIT ?6";
+  const bool skip_locked = d.kind() == backend::postgresql;
+  const std::string sql = "UPDATE outbox SET claimed_by = ?1, claim_until = ?2 WHERE id IN (" +
+                          pick + (skip_locked ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " +
+                          std::string(message_columns);
+  stmt s(d, sql);
+  s.bind(1, node).bind(2, claim_until).bind(3, after_id).bind(4, now).bind(5, latest);
+  s.bind(6, static_cast<std::int64_t>(limit));
+  auto out = read_messages(s);
+  // RETURNING gives no order: the sender pages by id.
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
 std::optional<db_error> update_message(db& d, std::int64_t id, std::string_view state,
                                        std::string_view message_id, std::string_view message_key,
                                        std::int64_t attempts, std::int64_t next_at,
                                        std::int64_t now) {
   stmt s(d,
          "UPDATE outbox SET state = ?, message_id = ?, message_key = ?, attempts = ?, next_at = ?, "
-         "updated_at = ? WHERE id = ?");
+         "updated_at = ?, claim_until = 0 WHERE id = ?");
   return s.bind(1, state)
       .bind(2, message_id)
       .bind(3, message_key)

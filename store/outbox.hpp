@@ -33,6 +33,14 @@ enqueue_status enqueue_message(db& d, std::string_view ref, std::string_view kin
 std::vector<outbox_message> due_messages(
     db& d, std::int64_t now, std::int64_t after_id, std::size_t limit,
     std::int64_t latest = std::numeric_limits<std::int64_t>::max());
+/// In a cluster: the queued messages due by `now` with an id above `after_id`, in id order, that
+/// no other instance has claimed (or whose claim ended), claimed for `node` until `claim_until`
+/// and returned. On PostgreSQL rows another instance is claiming at the same moment are skipped
+/// (FOR UPDATE SKIP LOCKED), so two instances never take the same message. A writer job.
+std::vector<outbox_message> claim_due_messages(
+    db& d, std::string_view node, std::int64_t now, std::int64_t claim_until, std::int64_t after_id,
+    std::size_t limit, std::int64_t latest = std::numeric_limits<std::int64_t>::max());
+
 /// One message's new state after a submit (see update_message).
 struct message_update {
   std::int64_t id = 0;
@@ -40,7 +48,8 @@ struct message_update {
   std::int64_t attempts = 0, next_at = 0;
 };
 /// After a submit: the new state, and the SMSC's message id as given and in canonical form
-/// (`message_key`, what delivery receipts are matched on; "" when there is none).
+/// (`message_key`, what delivery receipts are matched on; "" when there is none). A claim on
+/// the message ends with it.
 std::optional<db_error> update_message(db& d, std::int64_t id, std::string_view state,
                                        std::string_view message_id, std::string_view message_key,
                                        std::int64_t attempts, std::int64_t next_at,

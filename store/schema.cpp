@@ -8,7 +8,7 @@ namespace ussdpay::store {
 namespace {
 
 // Money is integer minor units everywhere. Times are Unix milliseconds (UTC).
-constexpr std::array<migration, 6> all{{
+constexpr std::array<migration, 7> all{{
     {1, R"sql(
 -- Subscribers: MSISDN in E.164 without '+'. The PIN is stored only as a salted, peppered slow
 -- hash (never the PIN); pin_kdf names the function and its cost so it can be raised later.
@@ -246,12 +246,18 @@ CREATE TABLE leases (
   expires_at INTEGER NOT NULL
 ) STRICT;
 )sql"},
+    {7, R"sql(
+-- In a cluster every instance with a bound link sends (store::claim_due_messages): a queued
+-- message is claimed by one instance until claim_until, so no two submit it.
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN claim_until INTEGER NOT NULL DEFAULT 0;
+)sql"},
 }};
 
 // The same schema on PostgreSQL, version for version: BIGINT for SQLite's 64-bit INTEGER, BYTEA
 // for BLOB, identity columns for INTEGER PRIMARY KEY, a regular expression for GLOB. The
 // version is the one row of ussdpay_schema (PostgreSQL has no user_version).
-constexpr std::array<migration, 6> all_postgresql{{
+constexpr std::array<migration, 7> all_postgresql{{
     {1, R"sql(
 CREATE TABLE subscribers (
   msisdn       TEXT PRIMARY KEY CHECK (length(msisdn) BETWEEN 8 AND 15 AND msisdn ~ '^[0-9]+$'),
@@ -433,6 +439,10 @@ CREATE TABLE leases (
   epoch      BIGINT NOT NULL CHECK (epoch > 0),
   expires_at BIGINT NOT NULL
 );
+)sql"},
+    {7, R"sql(
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN claim_until BIGINT NOT NULL DEFAULT 0;
 )sql"},
 }};
 static_assert(all_postgresql.size() == all.size(), "both backends are at the same version");

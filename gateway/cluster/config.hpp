@@ -19,6 +19,9 @@ struct cluster_config {
   /// How long a lease lasts without renewal (the scheduler's, reconciliation's): the longest an
   /// instance that died holding one delays that work.
   std::chrono::milliseconds lease_ttl{10'000};
+  /// How long a queued SMS this instance claimed stays its own to send: longer than any
+  /// message waits in its window and for its answer. Then another instance may send it.
+  std::chrono::milliseconds claim_ttl{60'000};
 
   bool enabled() const { return !node.empty(); }
 };

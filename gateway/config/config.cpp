@@ -175,6 +175,7 @@ std::vector<key_def> keys(config& c) {
       {"cluster", "heartbeat", &c.cluster.heartbeat},
       {"cluster", "member_ttl", &c.cluster.member_ttl},
       {"cluster", "lease_ttl", &c.cluster.lease_ttl},
+      {"cluster", "claim_ttl", &c.cluster.claim_ttl},
       {"wallet", "kind",
        one_of([&c](const std::string& v) { return v == "embedded" && (c.wallet_kind = v, true); },
               "embedded")},
@@ -509,6 +510,8 @@ void validate(config& c, const std::string& file, std::vector<config_error>& err
       err("cluster.member_ttl", "must be at least three heartbeats");
     if (cl.lease_ttl < 3 * cl.heartbeat)
       err("cluster.lease_ttl", "must be at least three heartbeats");
+    if (cl.claim_ttl < c.sms.poll_interval * 10)
+      err("cluster.claim_ttl", "must be at least ten [sms] poll intervals");
   }
   const auto& pay = c.payments;
   if (pay.answer_within.count() == 0 || pay.answer_within >= u.payment_timeout)

@@ -9,12 +9,12 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "gateway/common/assert.hpp"
 #include "gateway/common/clock.hpp"
 #include "gateway/common/on_store.hpp"
 #include "gateway/smpp/delivery_receipt.hpp"
 #include "store/outbox.hpp"
 #include "store/payments.hpp"
-#include "gateway/common/assert.hpp"
 
 namespace ussdpay::sms {
 
@@ -51,6 +51,11 @@ outbox_sender::outbox_sender(asio::any_io_executor ex, outbox_config cfg,
 
 outbox_sender::~outbox_sender() {
   *alive_ = false;
+}
+
+void outbox_sender::claim_as(std::string node, std::chrono::milliseconds ttl) {
+  claim_node_ = std::move(node);
+  claim_ttl_ = ttl;
 }
 
 void outbox_sender::start() {
@@ -129,12 +134,25 @@ asio::awaitable<void> outbox_sender::run() {
       const auto after = cursor_;
       const auto limit = page;
       const std::int64_t longest = cfg_.retry_max.count();
-      std::function<void(store::db&)> job = [due, after, limit, longest](store::db& d) {
-        const auto now = clock::now_ms();  // wall clock: next_at is durable, across restarts
-        *due = store::due_messages(d, now, after, limit, now + longest);
-      };
+      bool read = false;
       reading_ = true;
-      const bool read = co_await on_reader(readers_, ex_, std::move(job));
+      if (claim_node_.empty()) {
+        std::function<void(store::db&)> job = [due, after, limit, longest](store::db& d) {
+          const auto now = clock::now_ms();  // wall clock: next_at is durable, across restarts
+          *due = store::due_messages(d, now, after, limit, now + longest);
+        };
+        read = co_await on_reader(readers_, ex_, std::move(job));
+      } else {
+        // A cluster: what this instance sends is what it claimed, on the writer (serial with
+        // the outcome writes, so no snapshot can be older than an outcome).
+        store::group_writer::job job = [due, after, limit, longest, node = claim_node_,
+                                        ttl = claim_ttl_.count()](store::db& d) {
+          const auto now = clock::now_ms();
+          *due = store::claim_due_messages(d, node, now, now + ttl, after, limit, now + longest);
+          return true;
+        };
+        read = co_await on_writer(writer_, ex_, std::move(job));
+      }
       if (!*alive) co_return;
       reading_ = false;
       ++stats_.pages;

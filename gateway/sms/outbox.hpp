@@ -5,7 +5,8 @@
 // never read again until its outcome is written, so one process submits each row once per try.
 // Delivery receipts (on_receipt) set the final state: delivered, undeliverable, expired; each is
 // answered once that state is durable, so a crash at any moment loses none (the SMSC sends an
-// unanswered receipt again).
+// unanswered receipt again). In a cluster (claim_as) messages are claimed on the writer rather
+// than read, so no two instances submit the same row.
 #pragma once
 
 #include <array>
@@ -80,6 +81,9 @@ class outbox_sender {
                 store::reader_pool& readers, submit_fn submit);
   ~outbox_sender();
 
+  /// In a cluster (before start()): take messages by claiming them for `node` for `ttl` on the
+  /// writer (store::claim_due_messages) instead of reading them, so no two instances submit one.
+  void claim_as(std::string node, std::chrono::milliseconds ttl);
   void start();
   /// Something was queued: read the outbox now rather than at the next poll.
   void poke();
@@ -124,6 +128,9 @@ class outbox_sender {
   store::reader_pool& readers_;
   submit_fn submit_;
   boost::asio::steady_timer wake_;
+  /// Set in a cluster: the node name claims are made for, and how long they last.
+  std::string claim_node_;
+  std::chrono::milliseconds claim_ttl_{0};
   /// Read and not yet written back: queued here, submitted, or with its outcome being written.
   /// The store still says "queued" for all of them, so a read skips them.
   std::unordered_set<std::int64_t> held_;
