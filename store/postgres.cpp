@@ -85,6 +85,14 @@ std::string first_word(std::string_view sql) {
   return w;
 }
 
+// The last statement of a (possibly multi-statement) query is a COMMIT.
+bool ends_with_commit(std::string_view sql) {
+  while (!sql.empty() && (sql.back() == ' ' || sql.back() == ';' || sql.back() == '\n'))
+    sql.remove_suffix(1);
+  const auto semi = sql.rfind(';');
+  return first_word(semi == std::string_view::npos ? sql : sql.substr(semi + 1)) == "COMMIT";
+}
+
 bool ends_transaction(std::string_view sql) {
   const auto w = first_word(sql);
   if (w == "COMMIT" || w == "END") return true;
@@ -266,7 +274,7 @@ std::optional<db_error> exec_once(pq_connection& c, std::string_view sql) {
   const auto status = PQresultStatus(r);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     e = result_error(c, r);
-  } else if (first_word(sql) == "COMMIT" && std::strcmp(PQcmdStatus(r), "ROLLBACK") == 0) {
+  } else if (ends_with_commit(sql) && std::strcmp(PQcmdStatus(r), "ROLLBACK") == 0) {
     // COMMIT of a transaction a failed statement had aborted: the server rolled it back.
     e = db_error{0, "the transaction had failed and was rolled back, not committed", "25P02"};
   }

@@ -30,6 +30,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "store/db.hpp"
 
@@ -83,6 +84,9 @@ class group_writer {
   };
   void run();
   void run_checkpoints();
+  /// One batch on PostgreSQL (writer.cpp): the error that failed it whole, if any.
+  std::optional<db_error> run_batch_postgresql(std::vector<item>& batch,
+                                               std::vector<std::optional<db_error>>& results);
 
   db conn_;
   const std::size_t max_queue_, max_batch_;
