@@ -90,21 +90,39 @@ std::optional<delivery_match> record_delivery(db& d, const std::vector<std::stri
   // "message_key != ''" lets SQLite use the partial index outbox_by_message_key (it cannot
   // know that the bound key is not empty).
   // A sent message first, by the best key; only then a message that already has its receipt.
-  for (const auto& key : keys) {
-    stmt s(
-        d,
-        "UPDATE outbox SET state = ?, delivery_stat = ?, delivery_error = ?, delivered_at = ?, "
-        "updated_at = ? WHERE id = (SELECT id FROM outbox WHERE message_key = ? AND "
-        "message_key != '' AND state = 'sent' ORDER BY id DESC LIMIT 1) RETURNING id, ref, kind");
-    s.bind(1, state).bind(2, stat).bind(3, error).bind(4, now).bind(5, now).bind(6, key);
+  // On PostgreSQL another instance may commit the message's outcome between the two looks: a
+  // message the second look finds "sent" takes the receipt then (by id), rather than being
+  // taken for one that already had it. The outer state = 'sent' is checked again on a row
+  // another transaction changed meanwhile.
+  const auto deliver = [&](stmt& s) -> std::optional<delivery_match> {
+    s.bind(1, state).bind(2, stat).bind(3, error).bind(4, now).bind(5, now);
     if (s.step()) return delivery_match{s.int64(0), s.text(1), s.text(2), false};
+    return std::nullopt;
+  };
+  for (const auto& key : keys) {
+    stmt s(d,
+           "UPDATE outbox SET state = ?, delivery_stat = ?, delivery_error = ?, delivered_at = ?, "
+           "updated_at = ? WHERE id = (SELECT id FROM outbox WHERE message_key = ? AND "
+           "message_key != '' AND state = 'sent' ORDER BY id DESC LIMIT 1) AND state = 'sent' "
+           "RETURNING id, ref, kind");
+    s.bind(6, key);
+    if (auto m = deliver(s)) return m;
   }
   for (const auto& key : keys) {
     stmt s(d,
-           "SELECT id, ref, kind FROM outbox WHERE message_key = ? AND message_key != '' ORDER BY "
-           "id DESC LIMIT 1");
+           "SELECT id, ref, kind, state FROM outbox WHERE message_key = ? AND message_key != '' "
+           "ORDER BY id DESC LIMIT 1");
     s.bind(1, key);
-    if (s.step()) return delivery_match{s.int64(0), s.text(1), s.text(2), true};
+    if (!s.step()) continue;
+    if (s.text(3) == "sent") {
+      stmt by_id(d,
+                 "UPDATE outbox SET state = ?, delivery_stat = ?, delivery_error = ?, "
+                 "delivered_at = ?, updated_at = ? WHERE id = ? AND state = 'sent' "
+                 "RETURNING id, ref, kind");
+      by_id.bind(6, s.int64(0));
+      if (auto m = deliver(by_id)) return m;
+    }
+    return delivery_match{s.int64(0), s.text(1), s.text(2), true};
   }
   return std::nullopt;
 }

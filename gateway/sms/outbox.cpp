@@ -53,6 +53,11 @@ outbox_sender::~outbox_sender() {
   *alive_ = false;
 }
 
+bool outbox_sender::retry_unmatched(const std::string& message_id) {
+  if (unmatched_tries_.size() >= max_unmatched_tracked) unmatched_tries_.clear();
+  return ++unmatched_tries_[message_id] <= unmatched_receipt_tries;
+}
+
 void outbox_sender::claim_as(std::string node, std::chrono::milliseconds ttl) {
   claim_node_ = std::move(node);
   claim_ttl_ = ttl;
@@ -315,6 +320,14 @@ void outbox_sender::flush() {
           r.retried = true;
           receipts_.push_back(std::move(r));
           continue;  // answered after its second look
+        }
+        // In a cluster the message may be another instance's whose outcome (with the message
+        // id) is not written yet: the SMSC spreads receipts over every bind, whichever
+        // submitted. "Try later" then, a few times per id, and the SMSC sends it again.
+        if (!m && !claim_node_.empty() && retry_unmatched(r.message_id)) {
+          ++stats_.receipts_deferred;
+          r.answer(smpp::status::temp_app_error);
+          continue;
         }
         r.answer(smpp::status::ok);
         if (!m) {

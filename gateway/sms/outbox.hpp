@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -131,6 +132,13 @@ class outbox_sender {
   /// Set in a cluster: the node name claims are made for, and how long they last.
   std::string claim_node_;
   std::chrono::milliseconds claim_ttl_{0};
+  /// In a cluster, a receipt that matched no message is answered "try later" this many times
+  /// per message id (its message may be another instance's, not written yet), then ok.
+  static constexpr std::uint8_t unmatched_receipt_tries = 5;
+  static constexpr std::size_t max_unmatched_tracked = 10'000;
+  std::unordered_map<std::string, std::uint8_t> unmatched_tries_;
+  /// Counts a try for `message_id`; false once it had its tries.
+  bool retry_unmatched(const std::string& message_id);
   /// Read and not yet written back: queued here, submitted, or with its outcome being written.
   /// The store still says "queued" for all of them, so a read skips them.
   std::unordered_set<std::int64_t> held_;

@@ -562,6 +562,10 @@ int main(int argc, char** argv) {
                  "send answers after every N requests of one read (0 = after the whole read)");
   bool no_receipts = false;
   app.add_flag("--no-receipts", no_receipts, "never send delivery receipts");
+  app.add_option("--spread", opt.spread,
+                 "deliver_sm round-robin over every receiving bind, as SMSCs do over the binds of "
+                 "one system_id: none (the first bind takes all), receipts, all (USSD too)")
+      ->check(CLI::IsMember({"none", "receipts", "all"}));
   app.add_option("--receipt-ids", opt.receipt_ids,
                  "how receipts write the message id: same (as submit_sm_resp), other-base "
                  "(hex <-> decimal), padded (lower case, 20 characters with leading zeros)")

@@ -1,5 +1,6 @@
 #include "tests/sim/smsc.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
@@ -509,7 +510,7 @@ void smsc::on_deliver_resp(const std::shared_ptr<connection>& c, std::uint32_t s
 }
 
 void smsc::send_receipt(sm_body b) {
-  auto c = receiver();
+  auto c = receiver(true);
   if (!c) {
     if (receipts_waiting_.size() < 200'000) receipts_waiting_.push_back(std::move(b));
     return;  // sent when a bind takes them
@@ -540,9 +541,21 @@ std::size_t smsc::receipts_unanswered() const {
   return n;
 }
 
-std::shared_ptr<smsc::connection> smsc::receiver() {
+std::shared_ptr<smsc::connection> smsc::receiver(bool receipt) {
+  auto usable = [](const std::shared_ptr<connection>& c) {
+    return c->can_receive() && !c->closing() && !c->closed();
+  };
+  const bool spread = opt_.spread == "all" || (receipt && opt_.spread == "receipts");
+  if (!spread) {
+    for (auto& c : conns_)
+      if (usable(c)) return c;
+    return nullptr;
+  }
+  const auto n = static_cast<std::uint64_t>(std::count_if(conns_.begin(), conns_.end(), usable));
+  if (n == 0) return nullptr;
+  auto k = next_receiver_++ % n;
   for (auto& c : conns_)
-    if (c->can_receive() && !c->closing() && !c->closed()) return c;
+    if (usable(c) && k-- == 0) return c;
   return nullptr;
 }
 

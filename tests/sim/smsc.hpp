@@ -74,6 +74,10 @@ struct smsc_options {
   std::string receipt_stat = "DELIVRD";
   /// After each receipt, this many more for message ids the SMSC never gave out.
   std::uint32_t stray_receipts = 0;
+  /// Which deliver_sm go round-robin over every receive-capable bind (as SMSCs do over the
+  /// binds of one system_id, whichever bind submitted): "none" (the first bind takes them all),
+  /// "receipts", or "all" (receipts and the subscribers' USSD too).
+  std::string spread = "none";
   /// Drop every connection when the Nth, 2Nth, ... submit_sm arrives (unanswered, with any
   /// answers not yet written): a link that fails mid-drain.
   std::uint32_t drop_every = 0;
@@ -200,7 +204,8 @@ class smsc {
   /// the last one is in, then the whole text's octets; nullopt until then.
   std::optional<std::string> reassemble(const smpp::sm_body& body, const std::string& msisdn,
                                         std::string_view octets);
-  std::shared_ptr<connection> receiver();
+  /// The bind a deliver_sm goes out on (`receipt`: a delivery receipt), by opt_.spread.
+  std::shared_ptr<connection> receiver(bool receipt = false);
   /// Sends deliver_ (filled by ussd_) on c.
   void send_deliver(const std::shared_ptr<connection>& c);
   std::string next_message_id();
@@ -236,6 +241,7 @@ class smsc {
   std::chrono::steady_clock::time_point last_bind_at_{};
   std::deque<smpp::sm_body> receipts_waiting_;  ///< to send again (at most 200,000)
   bool resend_armed_ = false;
+  std::uint64_t next_receiver_ = 0;  ///< round-robin position over the receive-capable binds
   std::shared_ptr<bool> alive_;
 };
 

@@ -445,3 +445,52 @@ TEST_CASE("a message in segments: one outcome, the last segment's id, or the fir
   REQUIRE(done.size() == 1);
   CHECK(done[0].result == smpp::outcome::timeout);  // the first failure to arrive
 }
+
+TEST_CASE("outbox: in a cluster a receipt that matches nothing is 'try later', a few times",
+          "[sms][cluster]") {
+  harness h(0);
+  asio::io_context io;
+  sms::outbox_config cfg;
+  cfg.poll_interval = std::chrono::milliseconds(20);
+  auto make = [&](bool clustered) {
+    auto s = std::make_unique<sms::outbox_sender>(
+        io.get_executor(), cfg, menus::default_alphabet::gsm0338, *h.writer, *h.readers,
+        [](smpp::pdu, std::function<void(smpp::submit_result)>) {});
+    if (clustered) s->claim_as("a", std::chrono::seconds(60));
+    s->start();
+    return s;
+  };
+  // A receipt for a message id no message has (yet): another instance may have sent it and
+  // not written its id yet, so the SMSC is asked to send it again later, five times; then ok.
+  auto ask = [&](sms::outbox_sender& s) {
+    std::optional<std::uint32_t> status;
+    smpp::sm_body b;
+    b.esm_class = 0x04;
+    b.source = {1, 1, harness::msisdn(0)};
+    b.short_message =
+        "id:C0FFEE sub:001 dlvrd:001 submit date:2612071200 done date:2612071201 stat:DELIVRD "
+        "err:000 text:";
+    s.on_receipt(b, [&](std::uint32_t st) { status = st; });
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!status && std::chrono::steady_clock::now() < until) {
+      io.run_for(std::chrono::milliseconds(5));
+      if (io.stopped()) io.restart();
+    }
+    REQUIRE(status);
+    return *status;
+  };
+  auto clustered = make(true);
+  for (int i = 0; i < 5; ++i) CHECK(ask(*clustered) == smpp::status::temp_app_error);
+  CHECK(ask(*clustered) == smpp::status::ok);
+  CHECK(clustered->stats().receipts_unknown == 1);
+  CHECK(clustered->stats().receipts_deferred == 5);
+  clustered->stop();
+  // One instance alone: nobody else can have sent it; ok at once (after its second look).
+  auto alone = make(false);
+  CHECK(ask(*alone) == smpp::status::ok);
+  CHECK(alone->stats().receipts_deferred == 0);
+  alone->stop();
+  clustered.reset();
+  alone.reset();
+  h.writer.reset();
+}
