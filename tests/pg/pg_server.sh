@@ -5,6 +5,13 @@
 #   pg_server.sh start DIR [--durable]   initdb if DIR/data is missing, start, wait until it
 #                                         accepts connections; writes DIR/url (a libpq
 #                                         connection string) and DIR/pid
+#   pg_server.sh standby DIR PRIMARY_DIR  a streaming standby of the server in PRIMARY_DIR
+#                                         (pg_basebackup), started like `start --durable`; the
+#                                         primary then waits for it at every commit
+#                                         (synchronous_standby_names: no acknowledged commit is
+#                                         lost when the standby is promoted)
+#   pg_server.sh promote DIR              promotes the standby in DIR to primary (and waits)
+#   pg_server.sh kill DIR                 SIGKILL, as a machine that dies (then `stop` cleans up)
 #   pg_server.sh stop DIR                 fast shutdown by PID (SIGINT), bounded wait, then
 #                                         SIGKILL; removes nothing
 #
@@ -16,14 +23,21 @@ set -euo pipefail
 
 bin=/usr/lib/postgresql/15/bin
 usage() {
-  echo "usage: $0 start DIR [--durable] | stop DIR" >&2
+  echo "usage: $0 start DIR [--durable] | standby DIR PRIMARY_DIR | promote DIR | kill DIR |" \
+    "stop DIR" >&2
   exit 2
 }
 [ $# -ge 2 ] || usage
 cmd=$1
 dir=$2
 durable=0
+primary=""
 [ "${3:-}" = "--durable" ] && durable=1
+if [ "$cmd" = standby ]; then
+  [ $# -eq 3 ] || usage
+  primary=$(cd "$3" && pwd)
+  durable=1
+fi
 
 as_server=()
 if [ "$(id -u)" -eq 0 ]; then as_server=(runuser -u postgres --); fi
@@ -53,6 +67,15 @@ start() {
     echo "pg_server: already running (pid $(cat "$dir/pid")): $(cat "$dir/url")"
     return 0
   fi
+  if [ -n "$primary" ] && [ ! -f "$dir/data/PG_VERSION" ]; then
+    rm -rf "$dir/data"
+    # -R writes primary_conninfo and standby.signal; -X stream copies the WAL as it goes.
+    "${as_server[@]}" "$bin/pg_basebackup" -d "$(cat "$primary/url") application_name=standby" \
+      -D "$dir/data" -R -X stream --checkpoint=fast >"$dir/basebackup.log" 2>&1 || {
+      cat "$dir/basebackup.log" >&2
+      exit 1
+    }
+  fi
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     rm -rf "$dir/data"
     "${as_server[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
@@ -79,6 +102,11 @@ start() {
         echo "host=127.0.0.1 port=$port user=postgres dbname=postgres connect_timeout=5" \
           >"$dir/url"
         echo "pg_server: PostgreSQL on 127.0.0.1:$port, data in $dir/data"
+        if [ -n "$primary" ]; then
+          # The primary now waits at every commit until this standby has it.
+          psql "$(cat "$primary/url")" -qAt -c "ALTER SYSTEM SET synchronous_standby_names = \
+            'standby'" -c "SELECT pg_reload_conf()" >/dev/null
+        fi
         return 0
       fi
       kill -0 "$pid" 2>/dev/null || break
@@ -107,8 +135,22 @@ stop() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
+kill_server() {
+  [ -f "$dir/pid" ] || return 0
+  local pid
+  pid=$(cat "$dir/pid")
+  grep -q "postgres" "/proc/$pid/comm" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  return 0
+}
+
+promote() {
+  "${as_server[@]}" "$bin/pg_ctl" promote -D "$dir/data" -w -t 30 >/dev/null
+}
+
 case "$cmd" in
-  start) start ;;
+  start | standby) start ;;
+  promote) promote ;;
+  kill) kill_server ;;
   stop) stop ;;
   *) usage ;;
 esac
