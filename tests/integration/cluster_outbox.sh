@@ -17,11 +17,7 @@ sim=$1 daemon=$2 config=$3 messages=${4:-3000} receipts=${5:-}
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 lib_start cluster-outbox sim_pid a_pid b_pid
 
-server=$(head -1 "$USSDPAY_TEST_POSTGRESQL")
-schema="outbox$$_$(date +%s%N)"
-psql "$server" -qAt -c "CREATE SCHEMA $schema" >/dev/null || exit 1
-export USSDPAY_STORE_BACKEND=postgresql
-export USSDPAY_STORE_URL="$server options='-c search_path=$schema'"
+lib_pg_store outbox
 export USSDPAY_CLUSTER_HEARTBEAT=200ms USSDPAY_CLUSTER_LEASE_TTL=1s USSDPAY_CLUSTER_MEMBER_TTL=1s
 export USSDPAY_ADMIN_LISTEN=127.0.0.1:0 USSDPAY_SMS_POLL_INTERVAL=100ms
 # A small window and page on each instance, so that neither can take the whole backlog at once.

@@ -10,6 +10,9 @@
 #                            redirection truncates it only once the child runs
 #   wait_gone PID TENTHS     true once PID has exited
 #   q SQL                    sqlite3 on $USSDPAY_STORE_PATH, one value per line
+#   lib_pg_store NAME        under the PostgreSQL fixture ($USSDPAY_TEST_POSTGRESQL names the file
+#                            with its server's connection string): a fresh schema NAME<pid>_<ns>
+#                            there, exported as the store (USSDPAY_STORE_BACKEND, _URL)
 #   admin_address LOG [MARK] the HOST:PORT of "admin: listening on HOST:PORT (MARK..." in LOG
 #                            (10 s; MARK defaults to any)
 #
@@ -62,6 +65,19 @@ wait_gone() {
 }
 
 q() { sqlite3 -batch -noheader "$USSDPAY_STORE_PATH" "$1"; }
+
+lib_pg_store() {
+  local server schema
+  server=$(head -1 "$USSDPAY_TEST_POSTGRESQL")
+  schema="$1$$_$(date +%s%N)"
+  if ! psql "$server" -qAt -c "CREATE SCHEMA $schema" >"$work/schema.log" 2>&1; then
+    echo "FAIL: cannot create schema $schema on the test server"
+    cat "$work/schema.log"
+    exit 1
+  fi
+  export USSDPAY_STORE_BACKEND=postgresql
+  export USSDPAY_STORE_URL="$server options='-c search_path=$schema'"
+}
 
 admin_address() {
   local i api

@@ -43,17 +43,7 @@ echo "ussdpay-sim (pid $sim_pid) listening on port $port"
 #    Under the PostgreSQL fixture ($USSDPAY_TEST_POSTGRESQL names the file with the server's
 #    connection string) the store is a fresh schema on that server instead of a SQLite file.
 export USSDPAY_STORE_PATH="$work/ussdpay.db"
-if [ -n "${USSDPAY_TEST_POSTGRESQL:-}" ]; then
-  server=$(head -1 "$USSDPAY_TEST_POSTGRESQL")
-  schema="s$$_$(date +%s%N)"
-  if ! psql "$server" -qAt -c "CREATE SCHEMA $schema" >"$work/schema.log" 2>&1; then
-    echo "FAIL: cannot create schema $schema on the test server"
-    cat "$work/schema.log"
-    exit 1
-  fi
-  export USSDPAY_STORE_BACKEND=postgresql
-  export USSDPAY_STORE_URL="$server options='-c search_path=$schema'"
-fi
+if [ -n "${USSDPAY_TEST_POSTGRESQL:-}" ]; then lib_pg_store script; fi
 subscribers="${SUBSCRIBERS_CSV:-${script%.sim}.csv}"
 if [ -f "$subscribers" ]; then
   if ! "$(dirname "$daemon")/ussdpay" --config "$config" subscriber import "$subscribers" \
