@@ -86,6 +86,7 @@ asio::awaitable<void> membership::run() {
 }
 
 asio::awaitable<void> membership::beat() {
+  const auto alive = alive_;  // checked after every wait: stop() may have come meanwhile
   struct answers {
     bool still_member = false;
     std::vector<std::optional<std::int64_t>> epochs;
@@ -102,7 +103,7 @@ asio::awaitable<void> membership::beat() {
     return true;
   };
   const bool committed = co_await on_writer(writer_, ex_, std::move(job));
-  if (!*alive_) co_return;
+  if (!*alive) co_return;
   ++stats_.heartbeats;
   if (!committed || out->epochs.size() != leases_.size()) {
     ++stats_.unanswered;
@@ -143,7 +144,7 @@ asio::awaitable<void> membership::beat() {
   std::function<void(store::db&)> read = [live, member_ttl](store::db& d) {
     *live = store::live_members(d, clock::now_ms(), member_ttl);
   };
-  if (co_await on_reader(readers_, ex_, std::move(read)) && *alive_) members_ = std::move(*live);
+  if (co_await on_reader(readers_, ex_, std::move(read)) && *alive) members_ = std::move(*live);
 }
 
 void membership::write_metrics(metrics::prometheus_text& m) const {
